@@ -126,6 +126,8 @@ class HeatmapNet(nn.Module):
         n_maps = cfg.num_keypoints if cfg.kind == "landmarks" else 3
         self.map_head = nn.Conv2d(self.decoder.out_channels, n_maps, 1)
         self.global_head = nn.Linear(self.encoder.channels[-1], 2) if cfg.kind == "landmarks" else None
+        if cfg.kind == "detector":  # CenterNet's prior: start at p(centre) = 0.1, not 0.5
+            nn.init.constant_(self.map_head.bias[:1], -2.19)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         feats = self.encoder(x)

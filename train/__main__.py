@@ -1,0 +1,67 @@
+"""python -m train: prepare data and train livehand models.
+
+    python -m train prepare-crops --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/crops
+    python -m train prepare-frames --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/frames
+    python -m train fit --config train/configs/landmarks.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from train.data.records import read_jsonl
+from train.data.splits import EVAL_SOURCES
+
+
+def _records(labels: list[Path], images: list[Path], min_side_score: float):
+    records = []
+    for lab, img in zip(labels, images):
+        for rec in read_jsonl(lab, img):
+            rec.hands = [h for h in rec.hands if h.extra.get("side_score", 1.0) >= min_side_score]
+            records.append(rec)
+    return records
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m train", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("prepare-crops", "prepare-frames"):
+        s = sub.add_parser(name)
+        s.add_argument("--labels", type=Path, nargs="+", required=True, help="JSON-lines label files")
+        s.add_argument("--images", type=Path, nargs="+", required=True, help="image root per label file")
+        s.add_argument("--out", type=Path, required=True)
+        s.add_argument("--min-side-score", type=float, default=0.7,
+                       help="drop teacher hands whose handedness score is below this")
+        s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("fit")
+    s.add_argument("--config", type=Path, required=True, help="JSON with TrainConfig fields")
+    s.add_argument("--set", nargs="*", default=[], help="override fields: key=json_value")
+    args = p.parse_args(argv)
+
+    t0 = time.time()
+    if args.cmd == "prepare-crops":
+        from livehand.metadata import ModelMeta
+        from train.data.crops import pack_hand_crops
+
+        counts = pack_hand_crops(_records(args.labels, args.images, args.min_side_score), args.out,
+                                 box_scale=ModelMeta.box_scale, seed=args.seed)
+        print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
+    elif args.cmd == "prepare-frames":
+        from train.data.frames import pack_frames
+
+        counts = pack_frames(_records(args.labels, args.images, args.min_side_score), args.out)
+        print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
+    else:
+        from train.loop import TrainConfig, fit
+
+        cfg = json.loads(args.config.read_text())
+        for kv in args.set:
+            k, v = kv.split("=", 1)
+            cfg[k] = json.loads(v)
+        fit(TrainConfig(**cfg))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Hand-crop shards and the augmenting landmark dataset.
+
+`pack_hand_crops` cuts every labelled hand out once, with a wide margin of context, into uint8
+arrays (one .npz shard per source), so an epoch never decodes a JPEG. `HandCropDataset` then cuts
+the model's crop from that context the way the tracker will at run time (box_from_keypoints, upright
+or axis-aligned as after a detection) with random scale/shift/rotation/flip and colour changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from livehand.preprocess import box_from_keypoints, crop_affine, transform_points
+from train.data.records import ImageRecord
+from train.targets import gaussian_heatmaps
+
+SIDE_CODE = {"left": 0, "right": 1, "unknown": -1}
+
+
+def pack_hand_crops(records: list[ImageRecord], out: Path, box_scale: float, ctx_size: int = 256,
+                    context: float = 2.0, neg_fraction: float = 0.25, min_hand_px: float = 20.0,
+                    seed: int = 0) -> dict[str, int]:
+    """Write one shard per source: images uint8[N, C, C, 3], keypoints float32[N, K, 2] (context
+    px), visible bool[N, K], side int8[N], present bool[N]. Negatives (present=False) are random
+    squares that overlap no labelled hand. Returns hands written per source."""
+    rng = np.random.default_rng(seed)
+    by_source: dict[str, list] = {}
+    for rec in records:
+        image = None
+        hand_boxes = []
+        for hand in rec.hands:
+            if hand.visible.sum() < 5:
+                continue
+            pts = hand.keypoints[hand.visible]
+            if max(pts.max(0) - pts.min(0)) < min_hand_px:
+                continue
+            if image is None:
+                image = cv2.imread(str(rec.image))
+                if image is None:
+                    raise ValueError(f"{rec.image}: unreadable image")
+            center, side, _ = box_from_keypoints(hand.keypoints, box_scale, rotate=False, visible=hand.visible)
+            hand_boxes.append((center, side))
+            m = crop_affine(center, side * context, 0.0, ctx_size)
+            by_source.setdefault(rec.source, []).append((
+                cv2.warpAffine(image, m, (ctx_size, ctx_size), borderValue=(0, 0, 0)),
+                transform_points(hand.keypoints.astype(np.float64), m).astype(np.float32),
+                hand.visible, SIDE_CODE[hand.side], True))
+        if image is not None and rng.random() < neg_fraction:
+            neg = _negative_crop(image, hand_boxes, ctx_size, context, rng)
+            if neg is not None:
+                k = len(rec.hands[0].keypoints)
+                by_source[rec.source].append((neg, np.zeros((k, 2), np.float32), np.zeros(k, bool), -1, False))
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for source, items in by_source.items():
+        imgs, kps, vis, side, present = zip(*items)
+        np.savez(out / f"{source}.npz", images=np.stack(imgs), keypoints=np.stack(kps),
+                 visible=np.stack(vis), side=np.asarray(side, np.int8), present=np.asarray(present))
+        counts[source] = len(items)
+    return counts
+
+
+def _negative_crop(image: np.ndarray, hand_boxes: list, ctx_size: int, context: float,
+                   rng: np.random.Generator) -> np.ndarray | None:
+    """A context crop of a hand-free square of typical hand-crop size, or None if none fits."""
+    h, w = image.shape[:2]
+    typical = float(np.median([s for _, s in hand_boxes]))
+    for _ in range(20):
+        side = typical * np.exp(rng.normal(0, 0.3))
+        c = rng.uniform([side / 2, side / 2], [max(w - side / 2, side / 2 + 1), max(h - side / 2, side / 2 + 1)])
+        if all(np.abs(c - hc).max() > (side + hs) / 2 for hc, hs in hand_boxes):
+            return cv2.warpAffine(image, crop_affine(c, side * context, 0.0, ctx_size), (ctx_size, ctx_size))
+    return None
+
+
+def load_shards(paths: list[Path]) -> dict[str, np.ndarray]:
+    """Concatenate shards; adds `source_index` int[N] (position of the shard in `paths`)."""
+    parts = [dict(np.load(p)) for p in paths]
+    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    data["source_index"] = np.concatenate([np.full(len(p["images"]), i) for i, p in enumerate(parts)])
+    return data
+
+
+@dataclass
+class CropAugment:
+    """Augmentation strengths. The box perturbations imitate the tracker's crops: a box from the
+    previous frame's keypoints (upright, slightly off) or from a detection (axis-aligned)."""
+
+    p_axis_aligned: float = 0.35   # crop as right after a detection: no rotation to upright
+    p_any_rotation: float = 0.1
+    rot_sigma_deg: float = 12.0
+    scale_sigma: float = 0.15      # log-scale
+    shift_sigma: float = 0.08      # fraction of the crop side
+    p_flip: float = 0.5
+    colour: float = 0.25
+    p_blur: float = 0.25
+    noise_max: float = 8.0
+    p_gray: float = 0.05
+
+
+class HandCropDataset(torch.utils.data.Dataset):
+    """Yields (input float32[3, S, S], heatmaps float32[K, S/r, S/r], kp_mask float32[K],
+    present float32, side float32 (1 = right), side_mask float32, keypoints float32[K, 2] crop px)."""
+
+    def __init__(self, data: dict[str, np.ndarray], input_size: int, stride: int, sigma: float,
+                 box_scale: float, mean, std, augment: CropAugment | None, seed: int = 0):
+        self.data, self.size, self.stride, self.sigma = data, input_size, stride, sigma
+        self.box_scale = box_scale
+        self.mean, self.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
+        self.aug = augment
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.data["side"])
+
+    def _rng(self, i: int) -> np.random.Generator:
+        return np.random.default_rng((self.seed, self.epoch, i))
+
+    def crop_params(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
+        kps, vis = self.data["keypoints"][i], self.data["visible"][i]
+        ctx = self.data["images"].shape[1]
+        aug = self.aug
+        if not self.data["present"][i]:
+            center, side, angle = np.array([(ctx - 1) / 2] * 2), ctx / 2.0, 0.0
+            if aug:
+                angle = rng.uniform(-np.pi, np.pi)
+        else:
+            axis_aligned = aug is not None and rng.random() < aug.p_axis_aligned
+            center, side, angle = box_from_keypoints(kps, self.box_scale, rotate=not axis_aligned, visible=vis)
+        if aug:
+            if rng.random() < aug.p_any_rotation:
+                angle = rng.uniform(-np.pi, np.pi)
+            angle += np.deg2rad(rng.normal(0, aug.rot_sigma_deg))
+            side *= float(np.exp(rng.normal(0, aug.scale_sigma)))
+            center = center + rng.normal(0, aug.shift_sigma * side, 2)
+        return center, side, angle
+
+    def __getitem__(self, i: int):
+        rng = self._rng(i)
+        aug = self.aug
+        img = self.data["images"][i]
+        kps = self.data["keypoints"][i].astype(np.float64)
+        vis = self.data["visible"][i].copy()
+        side = int(self.data["side"][i])
+        present = bool(self.data["present"][i])
+        center, crop_side, angle = self.crop_params(i, rng)
+        m = crop_affine(center, crop_side, angle, self.size)
+        if aug and rng.random() < aug.p_flip:  # mirror: a left hand becomes a right hand
+            flip = np.array([[-1.0, 0.0, self.size - 1.0], [0.0, 1.0, 0.0]])
+            m = flip[:, :2] @ m
+            m[:, 2] += flip[:, 2]
+            side = 1 - side if side >= 0 else side
+        crop = cv2.warpAffine(img, m, (self.size, self.size), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+        pts = transform_points(kps, m).astype(np.float32)
+        inside = (pts >= 0).all(1) & (pts <= self.size - 1).all(1)
+        mask = vis & inside & present
+        x = crop[..., ::-1].astype(np.float32)  # BGR -> RGB, as livehand.preprocess.normalize
+        if aug:
+            x = _colour_augment(x, rng, aug)
+        x = (x - self.mean) / self.std
+        heat = gaussian_heatmaps(pts, mask, self.size, self.stride, self.sigma)
+        return (torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(heat),
+                torch.from_numpy(mask.astype(np.float32)), torch.tensor(float(present)),
+                torch.tensor(float(side == 1)), torch.tensor(float(present and side >= 0)),
+                torch.from_numpy(pts))
+
+
+def _colour_augment(x: np.ndarray, rng: np.random.Generator, aug: CropAugment) -> np.ndarray:
+    """float32[S, S, 3] RGB 0..255 -> jittered copy (brightness, contrast, saturation, blur, noise)."""
+    c = aug.colour
+    gray = x.mean(axis=2, keepdims=True)
+    if rng.random() < aug.p_gray:
+        x = np.repeat(gray, 3, axis=2)
+    else:
+        x = gray + (x - gray) * rng.uniform(1 - c, 1 + c)          # saturation
+        x = x * rng.uniform(1 - c, 1 + c, size=3).astype(np.float32) ** 0.3  # white balance
+    x = (x - x.mean()) * rng.uniform(1 - c, 1 + c) + x.mean() * rng.uniform(1 - c, 1 + c)
+    if rng.random() < aug.p_blur:
+        k = int(rng.choice([3, 5]))
+        x = cv2.GaussianBlur(x, (k, k), 0)
+    if aug.noise_max > 0:
+        x = x + rng.normal(0, rng.uniform(0, aug.noise_max), x.shape).astype(np.float32)
+    return np.clip(x, 0, 255).astype(np.float32)

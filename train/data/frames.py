@@ -1,0 +1,128 @@
+"""Whole-frame shards and the augmenting detector dataset (CenterNet-style targets).
+
+Frames are letterboxed once into uint8 squares with their hand boxes (the box around each hand's
+keypoints, as the detector predicts it). Training zooms, shifts, rotates a little, flips, and
+with some probability builds a 2x2 mosaic of four frames, which gives several small hands per
+image, as a webcam sees them, from photos that mostly show one large hand.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from livehand.decode import input_to_heatmap
+from livehand.preprocess import crop_affine, transform_points
+from train.data.crops import CropAugment, _colour_augment
+from train.data.records import ImageRecord
+
+MAX_HANDS = 4
+
+
+def pack_frames(records: list[ImageRecord], out: Path, size: int = 256) -> dict[str, int]:
+    """One shard per source: images uint8[N, size, size, 3] (letterboxed), boxes float32[N, 4, 4]
+    (x0, y0, x1, y1 letterbox px; rows past n_boxes are zero), n_boxes int8[N]."""
+    by_source: dict[str, list] = {}
+    for rec in records:
+        hands = [h for h in rec.hands if h.visible.sum() >= 5][:MAX_HANDS]
+        if not hands:  # an image the teacher found no hand in may still hold one: skip it
+            continue
+        image = cv2.imread(str(rec.image))
+        if image is None:
+            raise ValueError(f"{rec.image}: unreadable image")
+        h, w = image.shape[:2]
+        m = crop_affine(((w - 1) / 2, (h - 1) / 2), max(h, w), 0.0, size)
+        boxes = np.zeros((MAX_HANDS, 4), np.float32)
+        for j, hand in enumerate(hands):
+            pts = transform_points(hand.keypoints[hand.visible].astype(np.float64), m)
+            boxes[j] = [*pts.min(0), *pts.max(0)]
+        by_source.setdefault(rec.source, []).append(
+            (cv2.warpAffine(image, m, (size, size), borderValue=(0, 0, 0)), boxes, len(hands)))
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for source, items in by_source.items():
+        imgs, boxes, n = zip(*items)
+        np.savez(out / f"{source}.npz", images=np.stack(imgs), boxes=np.stack(boxes), n_boxes=np.asarray(n, np.int8))
+        counts[source] = len(items)
+    return counts
+
+
+class FrameDataset(torch.utils.data.Dataset):
+    """Yields (input float32[3, S, S], centres float32[1, h, h], sizes float32[2, h, h],
+    size_mask float32[1, h, h])."""
+
+    def __init__(self, data: dict[str, np.ndarray], input_size: int, stride: int, mean, std,
+                 augment: CropAugment | None, p_mosaic: float = 0.5, seed: int = 0):
+        self.data, self.size, self.stride = data, input_size, stride
+        self.mean, self.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
+        self.aug, self.p_mosaic, self.seed = augment, p_mosaic, seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.data["n_boxes"])
+
+    def _frame(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        n = int(self.data["n_boxes"][i])
+        return self.data["images"][i], self.data["boxes"][i][:n].astype(np.float64)
+
+    def _mosaic(self, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        c = self.data["images"].shape[1]
+        half = c // 2
+        canvas = np.zeros((c, c, 3), np.uint8)
+        boxes = []
+        for q, i in enumerate(idx):
+            img, b = self._frame(i)
+            ox, oy = (q % 2) * half, (q // 2) * half
+            canvas[oy:oy + half, ox:ox + half] = cv2.resize(img, (half, half), interpolation=cv2.INTER_AREA)
+            boxes.append(b * (half / c) + [ox, oy, ox, oy])
+        return canvas, np.concatenate(boxes)
+
+    def __getitem__(self, i: int):
+        rng = np.random.default_rng((self.seed, self.epoch, i))
+        aug = self.aug
+        if aug and rng.random() < self.p_mosaic:
+            img, boxes = self._mosaic([i, *rng.integers(0, len(self), 3)])
+        else:
+            img, boxes = self._frame(i)
+        c = img.shape[0]
+        center, side, angle = np.array([(c - 1) / 2] * 2), float(c), 0.0
+        if aug:
+            side *= float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
+            center = center + rng.uniform(-0.2, 0.2, 2) * c
+            angle = np.deg2rad(rng.normal(0, 8))
+        m = crop_affine(center, side, angle, self.size)
+        if aug and rng.random() < aug.p_flip:
+            m[0] = -m[0]
+            m[0, 2] += self.size - 1
+        x = cv2.warpAffine(img, m, (self.size, self.size), borderValue=(0, 0, 0))[..., ::-1].astype(np.float32)
+        if aug:
+            x = _colour_augment(x, rng, aug)
+        x = (x - self.mean) / self.std
+        centres, sizes, mask = self._targets(boxes, m)
+        return (torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(centres),
+                torch.from_numpy(sizes), torch.from_numpy(mask))
+
+    def _targets(self, boxes: np.ndarray, m: np.ndarray):
+        h = self.size // self.stride
+        centres = np.zeros((1, h, h), np.float32)
+        sizes = np.zeros((2, h, h), np.float32)
+        mask = np.zeros((1, h, h), np.float32)
+        grid = np.arange(h, dtype=np.float32)
+        for x0, y0, x1, y1 in boxes:
+            corners = transform_points(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]), m)
+            (bx0, by0), (bx1, by1) = corners.min(0), corners.max(0)
+            bw, bh = bx1 - bx0, by1 - by0
+            cx, cy = (bx0 + bx1) / 2, (by0 + by1) / 2
+            if not (0 <= cx < self.size and 0 <= cy < self.size) or min(bw, bh) < 4:
+                continue  # centre off-image or a hand too small to see: no target
+            hx, hy = input_to_heatmap(np.array([cx, cy]), self.stride)
+            sigma = max(0.8, min(bw, bh) / self.stride / 6)
+            g = np.exp(-((grid[None, :] - hx) ** 2 + (grid[:, None] - hy) ** 2) / (2 * sigma ** 2))
+            np.maximum(centres[0], g, out=centres[0])
+            ix, iy = int(round(hx)), int(round(hy))
+            ys, xs = slice(max(iy - 1, 0), iy + 2), slice(max(ix - 1, 0), ix + 2)
+            sizes[0, ys, xs], sizes[1, ys, xs] = bw / self.size, bh / self.size
+            mask[0, ys, xs] = 1.0
+        return centres, sizes, mask

@@ -1,0 +1,237 @@
+"""Training: config -> data -> AdamW + cosine -> checkpoints, history, plot, ONNX.
+
+One loop trains both models; `kind` picks the dataset, loss and validation metric. Everything
+that shapes the result lives in TrainConfig, which is saved with every checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from livehand.decode import decode_heatmaps, heatmap_to_input
+from livehand.metadata import ModelMeta
+from train.data.crops import CropAugment, HandCropDataset, load_shards
+from train.data.frames import FrameDataset
+from train.data.splits import EVAL_SOURCES
+from train.export import export, load_checkpoint, save_checkpoint
+from train.model import HeatmapNet, NetConfig
+from train.targets import heatmap_loss, masked_bce
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "landmarks"                  # or "detector"
+    name: str = "hand_landmarks"
+    data: list[str] = field(default_factory=lambda: ["data/crops"])  # shard folders
+    eval_sources: list[str] = field(default_factory=lambda: list(EVAL_SOURCES))
+    input_size: int = 128
+    width: float = 0.5
+    out_stride: int = 4
+    decoder_channels: list[int] = field(default_factory=lambda: [96, 64, 48, 32])
+    sigma: float = 1.5                       # heatmap px (landmarks)
+    box_scale: float = 1.6                   # crop side / keypoint box side (landmarks)
+    epochs: int = 10
+    samples_per_epoch: int = 0               # 0: the whole training set
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    seed: int = 0
+    threads: int = 2
+    val_samples: int = 800
+    out: str = "runs/landmarks"
+    resume: bool = True
+
+
+def _meta(cfg: TrainConfig) -> ModelMeta:
+    return ModelMeta(kind=cfg.kind, input_size=cfg.input_size, stride=cfg.out_stride,
+                     box_scale=cfg.box_scale, name=cfg.name)
+
+
+def _split(cfg: TrainConfig) -> tuple[dict, dict]:
+    paths = sorted(p for d in cfg.data for p in Path(d).glob("*.npz"))
+    if not paths:
+        raise SystemExit(f"no shards (*.npz) in {cfg.data}: run python -m train prepare-crops/prepare-frames first")
+    data = load_shards(paths)
+    held = np.isin(np.array([p.stem for p in paths])[data["source_index"]], cfg.eval_sources)
+    pick = lambda m: {k: v[m] for k, v in data.items()}  # noqa: E731
+    print(f"shards: {[p.stem for p in paths]}; train {int((~held).sum())}, held-out {int(held.sum())} "
+          f"({', '.join(cfg.eval_sources)})")
+    return pick(~held), pick(held)
+
+
+def _datasets(cfg: TrainConfig, meta: ModelMeta):
+    train, val = _split(cfg)
+    if cfg.kind == "landmarks":
+        make = lambda d, aug: HandCropDataset(d, cfg.input_size, cfg.out_stride, cfg.sigma, cfg.box_scale,  # noqa: E731
+                                              meta.mean, meta.std, aug, seed=cfg.seed)
+    else:
+        make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
+                                           p_mosaic=0.5 if aug else 0.0, seed=cfg.seed)
+    return make(train, CropAugment()), make(val, None)
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss on a gaussian-splat centre map."""
+    p = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
+    pos = target.eq(1.0) | (target > 0.99)
+    pos_loss = -torch.log(p) * (1 - p) ** 2 * pos
+    neg_loss = -torch.log(1 - p) * p ** 2 * (1 - target) ** 4 * ~pos
+    return (pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1)
+
+
+def compute_loss(kind: str, out: dict, batch: list[torch.Tensor]) -> tuple[torch.Tensor, dict]:
+    if kind == "landmarks":
+        _, heat, kp_mask, present, side, side_mask, _ = batch
+        lh = heatmap_loss(out["heatmaps"], heat, kp_mask)
+        lp = masked_bce(out["presence_logit"], present, torch.ones_like(present))
+        ls = masked_bce(out["handedness_logit"], side, side_mask)
+        return lh + lp + 0.5 * ls, {"heat": lh.item(), "presence": lp.item(), "side": ls.item()}
+    _, centres, sizes, mask = batch
+    lc = focal_loss(out["center_logits"], centres)
+    lsz = (torch.abs(out["sizes"].float() - sizes) * mask).sum() / mask.sum().clamp(min=1)
+    return lc + 5 * lsz, {"centre": lc.item(), "size": lsz.item()}
+
+
+@torch.no_grad()
+def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
+    """landmarks: PCK@0.05/0.1/0.2 of the keypoint box's longer side on held-out crops, presence
+    and handedness accuracy. detector: centre recall (a peak > 0.3 within 1.5 cells of a hand) and
+    false peaks per image (peaks > 0.3 farther than 2 cells from every hand centre)."""
+    net.eval()
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(ds))[: cfg.val_samples]
+    loader = torch.utils.data.DataLoader(torch.utils.data.Subset(ds, idx), batch_size=64)
+    stats: dict[str, list] = {}
+    for batch in loader:
+        out = net(batch[0].to(device))
+        if cfg.kind == "landmarks":
+            _, _, kp_mask, present, side, side_mask, pts = batch
+            xy, _ = decode_heatmaps(out["heatmaps"].float().cpu().numpy())
+            xy = heatmap_to_input(xy, cfg.out_stride)
+            m = kp_mask.numpy() > 0
+            gt = pts.numpy()
+            for j in range(len(xy)):
+                if m[j].sum() < 2:
+                    continue
+                ref = (gt[j][m[j]].max(0) - gt[j][m[j]].min(0)).max()
+                err = np.linalg.norm(xy[j] - gt[j], axis=1)[m[j]] / ref
+                for t in (0.05, 0.1, 0.2):
+                    stats.setdefault(f"pck@{t}", []).append(float((err < t).mean()))
+            p = torch.sigmoid(out["presence_logit"].float()).cpu()
+            stats.setdefault("presence_acc", []).extend(((p > 0.5).float() == present).float().tolist())
+            s = torch.sigmoid(out["handedness_logit"].float()).cpu()
+            ok = ((s > 0.5).float() == side)[side_mask > 0]
+            stats.setdefault("side_acc", []).extend(ok.float().tolist())
+        else:
+            _, centres, _, _ = batch
+            pred = torch.sigmoid(out["center_logits"].float()).cpu()
+            peaks = torch.nn.functional.max_pool2d(pred, 3, 1, 1)
+            is_peak = (pred == peaks) & (pred > 0.3)
+            near_gt = torch.nn.functional.max_pool2d(centres, 5, 1, 2) > 0.5
+            stats.setdefault("false_peaks", []).extend((is_peak & ~near_gt).sum(dim=(1, 2, 3)).float().tolist())
+            for j in range(len(pred)):
+                gt_pos = (centres[j, 0] > 0.99).nonzero()
+                for y, x in gt_pos.tolist():
+                    win = peaks[j, 0, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2]
+                    stats.setdefault("recall@0.3", []).append(float(win.max() > 0.3))
+    net.train()
+    return {k: float(np.mean(v)) for k, v in stats.items()}
+
+
+def _score(kind: str, val: dict) -> float:
+    """The number that picks best.pt: PCK@0.1, or detector recall minus a price per false peak."""
+    return val["pck@0.1"] if kind == "landmarks" else val["recall@0.3"] - 0.25 * val["false_peaks"]
+
+
+def _plot(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    ax[0].plot(ep, [h["loss"] for h in history])
+    ax[0].set_title("training loss")
+    for k in history[-1]["val"]:
+        ax[1].plot(ep, [h["val"].get(k, np.nan) for h in history], label=k)
+    ax[1].set_title("validation (held-out sources)")
+    ax[1].legend()
+    for a in ax:
+        a.set_xlabel("epoch")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def fit(cfg: TrainConfig) -> Path:
+    """Train; returns the exported ONNX path. Resumes from out/last.pt when it exists."""
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    meta = _meta(cfg)
+    train_ds, val_ds = _datasets(cfg, meta)
+    n_keypoints = train_ds.data["keypoints"].shape[1] if cfg.kind == "landmarks" else 21
+    net = HeatmapNet(NetConfig(cfg.kind, n_keypoints, cfg.width, cfg.out_stride, tuple(cfg.decoder_channels))).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    per_epoch = cfg.samples_per_epoch or len(train_ds)
+    steps_per_epoch = max(1, per_epoch // cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps)
+                                              * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    history, start, best = [], 0, -1.0
+    if cfg.resume and (out / "last.pt").exists():
+        ckpt = torch.load(out / "last.pt", map_location=device, weights_only=False)
+        net.load_state_dict(ckpt["state_dict"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        history, start, best = ckpt["history"], ckpt["epoch"] + 1, ckpt["best"]
+        print(f"resumed from {out / 'last.pt'} at epoch {start}")
+    use_amp = device.type == "cuda"
+    for epoch in range(start, cfg.epochs):
+        train_ds.epoch = epoch
+        g = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
+        sampler = torch.utils.data.RandomSampler(train_ds, num_samples=steps_per_epoch * cfg.batch_size, generator=g)
+        loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, sampler=sampler, drop_last=True,
+                                             num_workers=0 if device.type == "cpu" else 8)
+        t0, losses = time.time(), []
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", mininterval=20, ncols=100)
+        for batch in bar:
+            batch = [b.to(device, non_blocking=True) for b in batch]
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                loss, parts = compute_loss(cfg.kind, net(batch[0]), batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", **{k: f"{v:.3f}" for k, v in parts.items()})
+        val = validate(cfg, net, val_ds, device)
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val": val,
+                        "seconds": round(time.time() - t0, 1), "lr": sched.get_last_lr()[0]})
+        print(json.dumps(history[-1]), flush=True)
+        extra = dict(train_config=asdict(cfg), epoch=epoch, optimizer=opt.state_dict(),
+                     scheduler=sched.state_dict(), history=history, best=max(best, _score(cfg.kind, val)))
+        save_checkpoint(out / "last.pt", net.cpu(), meta, **extra)
+        if _score(cfg.kind, val) > best:
+            best = _score(cfg.kind, val)
+            save_checkpoint(out / "best.pt", net, meta, **extra)
+        net.to(device)
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+        _plot(history, out / "training.png")
+    best_net, _, _ = load_checkpoint(out / "best.pt")
+    onnx_path = out / f"{cfg.name}.onnx"
+    diff = export(best_net, meta, onnx_path)
+    print(f"exported {onnx_path} (best score {best:.3f}); max |onnxruntime - torch| = {diff:.2e}")
+    return onnx_path
