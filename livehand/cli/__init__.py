@@ -8,6 +8,7 @@ from livehand.errors import LivehandError
 
 # Importing a module registers its commands on `app`.
 from livehand.cli import export as _export  # noqa: E402,F401
+from livehand.cli import bench as _bench, predict as _predict, run as _run  # noqa: E402,F401
 
 
 def main() -> None:
