@@ -1,0 +1,93 @@
+"""Detector decoding on synthetic peaks: position, size, letterbox inverse, NMS, threshold, top-k."""
+from __future__ import annotations
+
+import numpy as np
+
+from livehand.decode import input_to_heatmap
+from livehand.detect import box_iou, decode_detections, detect_hands, letterbox_affine
+from livehand.preprocess import invert_affine, transform_points
+
+S, STRIDE = 192, 4
+H = S // STRIDE
+
+
+def gaussian(cx: float, cy: float, peak: float, sigma: float = 1.5) -> np.ndarray:
+    ys, xs = np.mgrid[0:H, 0:H]
+    return peak * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * sigma ** 2))
+
+
+def synthetic_outputs(frame_boxes: list, peaks: list, frame_hw: tuple[int, int]):
+    """Detector outputs for boxes (x0, y0, x1, y1) in frame px, as a perfect detector makes them."""
+    aff = letterbox_affine(*frame_hw, S)
+    centers = np.zeros((1, H, H), np.float32)
+    sizes = np.zeros((2, H, H), np.float32)
+    for box, peak in zip(frame_boxes, peaks):
+        corners = transform_points(np.array(box, np.float64).reshape(2, 2), aff)
+        c_in = corners.mean(axis=0)
+        wh = (corners[1] - corners[0]) / S
+        cx, cy = input_to_heatmap(c_in, STRIDE)
+        centers[0] = np.maximum(centers[0], gaussian(cx, cy, peak))
+        ix, iy = int(round(cx)), int(round(cy))
+        sizes[:, iy - 2:iy + 3, ix - 2:ix + 3] = wh[:, None, None]
+    return centers, sizes, invert_affine(aff)
+
+
+def test_letterbox_maps_frame_into_the_square():
+    aff = letterbox_affine(480, 640, S)
+    corners = transform_points(np.array([[-0.5, -0.5], [639.5, 479.5]]), aff)
+    # The longer side fills the input exactly; the shorter one is centred.
+    np.testing.assert_allclose(corners[:, 0], [-0.5, S - 0.5], atol=1e-9)
+    np.testing.assert_allclose(corners.mean(axis=0), [(S - 1) / 2] * 2, atol=1e-9)
+
+
+def test_decode_recovers_boxes_in_frame_pixels():
+    hw = (480, 640)
+    truth = [(100.0, 80.0, 260.0, 300.0), (400.0, 200.0, 520.0, 330.0)]
+    centers, sizes, inv = synthetic_outputs(truth, [0.9, 0.7], hw)
+    boxes, scores = decode_detections(centers, sizes, inv, threshold=0.4, max_det=5)
+    assert boxes.shape == (2, 4) and boxes.dtype == np.float32 and scores.shape == (2,)
+    assert scores[0] > scores[1]  # best first
+    # Centre within a fraction of a detector cell (4 input px = 13.3 frame px here).
+    err = np.abs((boxes[:, :2] + boxes[:, 2:]) / 2 - np.array(truth).reshape(2, 2, 2).mean(axis=1))
+    assert err.max() < 3.0, err
+    np.testing.assert_allclose(boxes[:, 2:] - boxes[:, :2],
+                               np.array(truth)[:, 2:] - np.array(truth)[:, :2], atol=0.01)
+
+
+def test_threshold_topk_and_peak_nms():
+    hw = (192, 192)
+    truth = [(10.0, 10.0, 40.0, 40.0), (100.0, 100.0, 150.0, 150.0), (150.0, 20.0, 180.0, 60.0)]
+    centers, sizes, inv = synthetic_outputs(truth, [0.95, 0.8, 0.3], hw)
+    boxes, scores = decode_detections(centers, sizes, inv, threshold=0.4, max_det=5)
+    assert len(boxes) == 2  # the 0.3 peak is under threshold; no side lobes count as peaks
+    boxes, scores = decode_detections(centers, sizes, inv, threshold=0.1, max_det=1)
+    assert len(boxes) == 1 and scores[0] > 0.9
+    empty, none = decode_detections(np.zeros((1, H, H)), sizes, inv, 0.4, 5)
+    assert empty.shape == (0, 4) and none.shape == (0,)
+
+
+def test_two_peaks_on_one_hand_are_one_box():
+    hw = (192, 192)
+    centers, sizes, inv = synthetic_outputs([(40.0, 40.0, 150.0, 150.0)], [0.9], hw)
+    centers[0, 20, 26] = 0.85  # a second local maximum 2 cells beside the first, same big box
+    sizes[:, 20, 26] = sizes[:, 23, 23]
+    assert len(decode_detections(centers, sizes, inv, 0.4, 5, nms_iou=1.0)[0]) == 2
+    assert len(decode_detections(centers, sizes, inv, 0.4, 5)[0]) == 1
+
+
+def test_box_iou():
+    a = np.array([[0, 0, 10, 10]], np.float32)
+    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32)
+    np.testing.assert_allclose(box_iou(a, b), [[1.0, 50 / 150, 0.0]])
+
+
+def test_detect_hands_on_random_model(random_detector_model):
+    from livehand.backends.base import load_backend
+
+    backend = load_backend(random_detector_model)
+    frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    timings: dict[str, float] = {}
+    boxes, scores = detect_hands(backend, frame, timings, threshold=0.0, max_det=3)
+    assert boxes.shape == (3, 4) and scores.shape == (3,) and boxes.dtype == np.float32
+    assert np.all(boxes[:, 2:] >= boxes[:, :2])
+    assert set(timings) == {"preprocess", "inference", "decode"}

@@ -1,0 +1,102 @@
+"""One Euro filter against a plain scalar transcription of the paper, scale invariance, jitter."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from livehand.smoothing import (DEFAULT_DT, JitterMeter, OneEuroFilter, OneEuroParams, one_euro_step,
+                                rms_motion)
+
+
+class ScalarOneEuro:
+    """Casiez et al. 2012, Algorithm 1, written out for one float with no numpy."""
+
+    def __init__(self, min_cutoff: float, beta: float, d_cutoff: float):
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self.x_prev = self.dx_prev = self.t_prev = None
+
+    @staticmethod
+    def alpha(cutoff: float, dt: float) -> float:
+        tau = 1.0 / (2 * math.pi * cutoff)
+        return 1.0 / (1.0 + tau / dt)
+
+    def __call__(self, x: float, t: float) -> float:
+        if self.x_prev is None:
+            self.x_prev, self.dx_prev, self.t_prev = x, 0.0, t
+            return x
+        dt = t - self.t_prev
+        dx = (x - self.x_prev) / dt
+        dx_hat = self.dx_prev + self.alpha(self.d_cutoff, dt) * (dx - self.dx_prev)
+        cutoff = self.min_cutoff + self.beta * abs(dx_hat)
+        x_hat = self.x_prev + self.alpha(cutoff, dt) * (x - self.x_prev)
+        self.x_prev, self.dx_prev, self.t_prev = x_hat, dx_hat, t
+        return x_hat
+
+
+def test_matches_scalar_reference_elementwise():
+    rng = np.random.default_rng(0)
+    params = OneEuroParams(min_cutoff=0.7, beta=0.3, d_cutoff=1.3)
+    times = np.cumsum(rng.uniform(0.02, 0.05, 60))  # uneven frame intervals
+    signal = np.cumsum(rng.normal(0, 5, (60, 21, 2)), axis=0) + rng.normal(0, 1, (60, 21, 2))
+    filt = OneEuroFilter(params)
+    got = np.stack([filt(x, t, scale=1.0) for x, t in zip(signal, times)])
+    refs = [[ScalarOneEuro(0.7, 0.3, 1.3) for _ in range(2)] for _ in range(21)]
+    want = np.array([[[refs[k][c](float(x[k, c]), float(t)) for c in range(2)] for k in range(21)]
+                     for x, t in zip(signal, times)])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+    assert np.abs(got - signal).max() > 1.0  # it did filter
+
+
+def test_scale_makes_beta_size_independent():
+    """The same motion at 4x the size, filtered with scale 4x, is exactly 4x the output."""
+    rng = np.random.default_rng(1)
+    small = np.cumsum(rng.normal(0, 2, (50, 21, 2)), axis=0)
+    times = np.arange(50) / 30
+    params = OneEuroParams(min_cutoff=1.0, beta=5.0, d_cutoff=1.0)
+    a, b = OneEuroFilter(params), OneEuroFilter(params)
+    out_small = np.stack([a(x, t, 50.0) for x, t in zip(small, times)])
+    out_big = np.stack([b(4 * x, t, 200.0) for x, t in zip(small, times)])
+    np.testing.assert_allclose(out_big, 4 * out_small, rtol=1e-9, atol=1e-9)
+    # ...whereas ignoring the size would filter the big hand differently.
+    c = OneEuroFilter(params)
+    out_unscaled = np.stack([c(4 * x, t, 50.0) for x, t in zip(small, times)])
+    assert np.abs(out_unscaled - 4 * out_small).max() > 0.5
+
+
+def test_reset_and_non_advancing_time():
+    filt = OneEuroFilter(OneEuroParams(min_cutoff=1.0, beta=0.0))
+    filt(np.zeros(2), 0.0, 1.0)
+    y = filt(np.full(2, 10.0), 0.0, 1.0)  # same t: one default frame interval is assumed
+    alpha = 1 / (1 + 1 / (2 * math.pi * 1.0 * DEFAULT_DT))
+    np.testing.assert_allclose(y, 10 * alpha)
+    filt.reset()
+    np.testing.assert_allclose(filt(np.full(2, 50.0), 1.0, 1.0), 50.0)  # no glide from the old place
+
+
+def test_first_step_is_identity_and_state_is_pure():
+    params = OneEuroParams()
+    y0, s0 = one_euro_step(None, np.array([1.0, 2.0]), 0.0, 10.0, params)
+    y1, s1 = one_euro_step(s0, np.array([3.0, 2.0]), 1 / 30, 10.0, params)
+    y1b, _ = one_euro_step(s0, np.array([3.0, 2.0]), 1 / 30, 10.0, params)
+    np.testing.assert_array_equal(y0, [1.0, 2.0])
+    np.testing.assert_array_equal(y1, y1b)  # the old state was not mutated
+    assert 1.0 < y1[0] < 3.0 and y1[1] == 2.0
+
+
+def test_jitter_meter_rms():
+    prev = np.zeros((21, 3))
+    cur = np.zeros((21, 3))
+    cur[:, 0] = 3.0
+    cur[:, 1] = 4.0
+    assert rms_motion(prev, cur) == pytest.approx(5.0)
+    meter = JitterMeter(window=10)
+    assert meter.value == 0.0
+    meter.add(prev, cur)
+    assert meter.value == pytest.approx(5.0)
+    for _ in range(200):
+        meter.add(prev, prev)
+    assert meter.value < 0.01
+    meter.reset()
+    assert meter.value == 0.0
