@@ -81,7 +81,7 @@ def _datasets(cfg: TrainConfig, meta: ModelMeta):
 def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """CenterNet's penalty-reduced focal loss on a gaussian-splat centre map."""
     p = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
-    pos = target.eq(1.0) | (target > 0.99)
+    pos = target.eq(1.0)
     pos_loss = -torch.log(p) * (1 - p) ** 2 * pos
     neg_loss = -torch.log(1 - p) * p ** 2 * (1 - target) ** 4 * ~pos
     return (pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1)
@@ -138,7 +138,7 @@ def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
             near_gt = torch.nn.functional.max_pool2d(centres, 5, 1, 2) > 0.5
             stats.setdefault("false_peaks", []).extend((is_peak & ~near_gt).sum(dim=(1, 2, 3)).float().tolist())
             for j in range(len(pred)):
-                gt_pos = (centres[j, 0] > 0.99).nonzero()
+                gt_pos = centres[j, 0].eq(1.0).nonzero()
                 for y, x in gt_pos.tolist():
                     win = peaks[j, 0, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2]
                     stats.setdefault("recall@0.3", []).append(float(win.max() > 0.3))

@@ -118,10 +118,11 @@ class FrameDataset(torch.utils.data.Dataset):
             if not (0 <= cx < self.size and 0 <= cy < self.size) or min(bw, bh) < 4:
                 continue  # centre off-image or a hand too small to see: no target
             hx, hy = input_to_heatmap(np.array([cx, cy]), self.stride)
+            # The peak sits exactly on a cell (value 1): the focal loss counts only those as positives.
+            ix, iy = int(np.clip(round(hx), 0, h - 1)), int(np.clip(round(hy), 0, h - 1))
             sigma = max(0.8, min(bw, bh) / self.stride / 6)
-            g = np.exp(-((grid[None, :] - hx) ** 2 + (grid[:, None] - hy) ** 2) / (2 * sigma ** 2))
+            g = np.exp(-((grid[None, :] - ix) ** 2 + (grid[:, None] - iy) ** 2) / (2 * sigma ** 2))
             np.maximum(centres[0], g, out=centres[0])
-            ix, iy = int(round(hx)), int(round(hy))
             ys, xs = slice(max(iy - 1, 0), iy + 2), slice(max(ix - 1, 0), ix + 2)
             sizes[0, ys, xs], sizes[1, ys, xs] = bw / self.size, bh / self.size
             mask[0, ys, xs] = 1.0

@@ -1,0 +1,40 @@
+"""Detector targets: each hand in view gets exactly one positive centre cell with its box size."""
+import numpy as np
+
+from train.data.frames import FrameDataset
+
+
+def _data(n=6, size=64, seed=0):
+    rng = np.random.default_rng(seed)
+    boxes = np.zeros((n, 4, 4), np.float32)
+    counts = rng.integers(1, 4, n)
+    for i, c in enumerate(counts):
+        for j in range(c):
+            x0, y0 = rng.uniform(2, 40, 2)
+            boxes[i, j] = [x0, y0, x0 + rng.uniform(8, 20), y0 + rng.uniform(8, 20)]
+    return {"images": rng.integers(0, 255, (n, size, size, 3), dtype=np.uint8), "boxes": boxes,
+            "n_boxes": counts.astype(np.int8)}
+
+
+def test_every_box_gets_one_positive_cell_with_its_size():
+    data = _data()
+    ds = FrameDataset(data, input_size=64, stride=4, mean=(127.5,) * 3, std=(127.5,) * 3, augment=None)
+    for i in range(len(ds)):
+        _, centres, sizes, mask = ds[i]
+        n = int(data["n_boxes"][i])
+        peaks = np.argwhere(centres[0].numpy() == 1.0)
+        assert len(peaks) == n  # boxes are apart enough here not to share a cell
+        for y, x in peaks:
+            assert mask[0, y, x] == 1
+            w, h = sizes[0, y, x].item() * 64, sizes[1, y, x].item() * 64
+            b = data["boxes"][i][:n]
+            assert np.isclose(b[:, 2] - b[:, 0], w, atol=0.5).any() and np.isclose(b[:, 3] - b[:, 1], h, atol=0.5).any()
+
+
+def test_mosaic_augmented_samples_keep_targets_consistent():
+    ds = FrameDataset(_data(), input_size=64, stride=4, mean=(127.5,) * 3, std=(127.5,) * 3,
+                      augment=__import__("train.data.crops", fromlist=["CropAugment"]).CropAugment(), p_mosaic=1.0)
+    x, centres, sizes, mask = ds[0]
+    assert x.shape == (3, 64, 64) and centres.shape == (1, 16, 16)
+    assert (mask.numpy() > 0).sum() >= (centres.numpy() == 1.0).sum()
+    assert ((sizes.numpy() > 0) <= (mask.numpy() > 0)).all()
