@@ -1,0 +1,121 @@
+"""The pure helpers behind bench/compare_mediapipe.py, on synthetic input (no mediapipe needed)."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from bench import compare_lib as cl
+
+
+def _hand(cx: float, cy: float, size: float = 100.0, seed: int = 0) -> np.ndarray:
+    """21 points spread over a size x size box centred on (cx, cy), corners included."""
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(-0.5, 0.5, (21, 2))
+    pts[0], pts[1] = (-0.5, -0.5), (0.5, 0.5)
+    return (pts * size + (cx, cy)).astype(np.float64)
+
+
+def test_bench_helpers_do_not_import_mediapipe():
+    assert "mediapipe" not in sys.modules
+
+
+def test_hand_size_and_centre():
+    h = _hand(200, 300, size=80)
+    assert cl.hand_size(h) == pytest.approx(80)
+    np.testing.assert_allclose(cl.box_centre(h), (200, 300))
+
+
+def test_match_hands_pairs_nearest_and_gates_far_ones():
+    left, right = _hand(100, 100), _hand(600, 100, seed=1)
+    # Other runner lists the hands in the opposite order, slightly shifted.
+    assert cl.match_hands([left, right], [right + 5, left - 5]) == [(0, 1), (1, 0)]
+    # A hand found 3 hand sizes away is not the same hand.
+    assert cl.match_hands([left], [_hand(400, 100)]) == []
+    assert cl.match_hands([], [left]) == [] and cl.match_hands([left], []) == []
+    # Two candidates for one reference: only the nearer one is paired.
+    assert cl.match_hands([left], [left + 40, left + 2]) == [(0, 1)]
+
+
+def test_keypoint_distances_and_pck():
+    ref = _hand(100, 100)
+    pred = ref.copy()
+    pred[:10, 0] += 3.0  # 3 px off = 3% of a 100 px hand
+    pred[10:, 0] += 15.0  # 15%
+    d = cl.keypoint_distances(ref, pred)
+    assert d[:10] == pytest.approx(3.0) and d[10:] == pytest.approx(15.0)
+    missed = np.full(21, np.inf)
+    unlabelled = d.copy()
+    unlabelled[:10] = np.nan  # not labelled: excluded from the denominator
+    res = cl.pck(np.stack([d, missed, unlabelled]), np.array([100.0, 100.0, 100.0]))
+    assert res["pck@0.05"] == pytest.approx(10 / 53)
+    assert res["pck@0.1"] == pytest.approx(10 / 53)
+    assert res["pck@0.2"] == pytest.approx((21 + 11) / 53)
+
+
+def test_still_steps_finds_the_still_run_only():
+    t = np.arange(40)
+    # Moving 5 px/frame (5% of 100 px) for 20 frames, then still with tiny noise.
+    x = np.where(t < 20, 5.0 * t, 100.0) + np.random.default_rng(0).normal(0, 0.1, 40)
+    wrist = np.stack([x, np.zeros(40)], axis=1)
+    sizes = np.full(40, 100.0)
+    still = cl.still_steps(wrist, sizes)
+    assert not still[:20].any()
+    assert still[24:38].all()  # the smoothing window's edges are undefined
+    # A gap (no hand) breaks the segment; a still run shorter than min_run is dropped.
+    wrist[30] = np.nan
+    still = cl.still_steps(wrist, sizes, min_run=5)
+    assert not still[28:34].any() and still[24:28].all()
+
+
+def test_jitter_rms_on_still_steps_with_missing_frames():
+    base = _hand(100, 100)
+    track = np.stack([base + (0.0 if i % 2 == 0 else 2.0) for i in range(6)])  # 2 px along x and y
+    still = np.array([False, True, True, True, True, True])
+    rms, n = cl.jitter_rms(track, still)
+    assert n == 5 and rms == pytest.approx(2 * math.sqrt(2))
+    track[3] = np.nan  # runner lost the hand: steps 3 and 4 cannot be used
+    rms, n = cl.jitter_rms(track, still)
+    assert n == 3 and rms == pytest.approx(2 * math.sqrt(2))
+    assert math.isnan(cl.jitter_rms(track, np.zeros(6, bool))[0])
+
+
+def test_latency_summary():
+    s = cl.latency_summary([0.01] * 9 + [0.1])
+    assert s["fps"] == pytest.approx(10 / 0.19)
+    assert s["p50_ms"] == pytest.approx(10.0)
+    assert s["p95_ms"] > 10.0
+
+
+def test_side_from_mediapipe_swaps_the_mirrored_label():
+    assert cl.side_from_mediapipe("Left") == "right"
+    assert cl.side_from_mediapipe("Right") == "left"
+
+
+def test_load_coco_hands_plain_and_wholebody(tmp_path):
+    kp = [v for i in range(21) for v in (float(i), float(2 * i), 0 if i == 3 else 1)]
+    plain = {"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [{"image_id": 1, "keypoints": kp}]}
+    (tmp_path / "p.json").write_text(json.dumps(plain))
+    [(path, hands)] = cl.load_coco_hands(tmp_path / "p.json")
+    assert path == tmp_path / "a.jpg" and len(hands) == 1
+    assert np.isnan(hands[0][3]).all() and hands[0][4].tolist() == [4.0, 8.0]
+    whole = {"images": [{"id": 7, "file_name": "b.jpg"}, {"id": 8, "file_name": "c.jpg"}],
+             "annotations": [{"image_id": 7, "lefthand_kpts": kp, "lefthand_valid": True,
+                              "righthand_kpts": [0.0] * 63, "righthand_valid": False},
+                             {"image_id": 8, "lefthand_kpts": kp, "lefthand_valid": False,
+                              "righthand_kpts": kp, "righthand_valid": False}]}
+    (tmp_path / "w.json").write_text(json.dumps(whole))
+    assert [(p.name, len(h)) for p, h in cl.load_coco_hands(tmp_path / "w.json")] == [("b.jpg", 1)]
+
+
+def test_format_table_aligns_and_checks_widths():
+    text = cl.format_table(["runner", "FPS"], [["livehand", 31.25], ["mediapipe c=1", float("nan")]])
+    lines = text.splitlines()
+    assert len({len(line) for line in lines}) == 1  # every line padded to the same width
+    assert lines[2].startswith("livehand ") and lines[2].endswith("31.2")
+    assert lines[3].endswith("-")
+    with pytest.raises(ValueError):
+        cl.format_table(["a", "b"], [["only one"]])
