@@ -81,7 +81,7 @@ def _hud(frame: np.ndarray, lines: list[str], scale: float) -> None:
     w = max(w for w, _ in sizes) + round(16 * scale)
     h = line_h * len(lines) + round(8 * scale)
     panel = frame[:h, :w]
-    panel[:] = (panel * 0.4).astype(np.uint8)
+    panel[:] = cv2.convertScaleAbs(panel, alpha=0.4)
     for i, text in enumerate(lines):
         y = round(4 * scale) + line_h * (i + 1) - round(4 * scale)
         cv2.putText(frame, text, (round(8 * scale), y), FONT, font_scale, (255, 255, 255), text_thick,
