@@ -48,6 +48,7 @@ class TrainConfig:
     val_samples: int = 800
     out: str = "runs/landmarks"
     resume: bool = True
+    init: str = ""                           # start from these weights (a checkpoint), e.g. an earlier stage
 
 
 def _meta(cfg: TrainConfig) -> ModelMeta:
@@ -184,6 +185,9 @@ def fit(cfg: TrainConfig) -> Path:
     train_ds, val_ds = _datasets(cfg, meta)
     n_keypoints = train_ds.data["keypoints"].shape[1] if cfg.kind == "landmarks" else 21
     net = HeatmapNet(NetConfig(cfg.kind, n_keypoints, cfg.width, cfg.out_stride, tuple(cfg.decoder_channels))).to(device)
+    if cfg.init:
+        net.load_state_dict(torch.load(cfg.init, map_location=device, weights_only=False)["state_dict"])
+        print(f"initialised from {cfg.init}")
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = cfg.samples_per_epoch or len(train_ds)
     steps_per_epoch = max(1, per_epoch // cfg.batch_size)
