@@ -5,8 +5,10 @@ frame is processed. They are used from the main thread only (OpenCV's GUI must b
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import IO
@@ -19,15 +21,24 @@ from livehand.errors import LivehandError
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # 27 = Esc
 
 
+@functools.cache
 def display_available() -> bool:
     """True when OpenCV was built with a GUI and there is a screen to put a window on."""
     gui = next((line.split(":", 1)[1].strip() for line in cv2.getBuildInformation().splitlines()
                 if line.strip().startswith("GUI:")), "NONE")
     if gui.upper() == "NONE":
         return False
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
+    if not sys.platform.startswith("linux"):
+        return True
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    # OpenCV's Qt aborts the whole process when DISPLAY names a server it cannot reach (a stale
+    # ssh session, say), so try a window in a throwaway process first.
+    probe = "import cv2; cv2.namedWindow('livehand-probe'); cv2.destroyAllWindows()"
+    try:
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=15).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def check_writable(path: Path) -> None:

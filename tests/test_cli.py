@@ -178,3 +178,12 @@ def test_missing_shipped_model_names_the_flag(tmp_path):
     with pytest.raises(LivehandError, match="pass --model PATH"):
         model_path(None, tmp_path / "hand_landmarks.onnx", "--model")
     assert model_path(tmp_path / "mine.onnx", tmp_path / "default.onnx", "--model") == tmp_path / "mine.onnx"
+
+
+def test_unreachable_display_falls_back_without_a_window(tmp_path, video, models):
+    # OpenCV's Qt would abort the process on a DISPLAY it cannot reach; we must not.
+    res = cli("run", "--video", str(video), "--jsonl", str(tmp_path / "o.jsonl"), *models, fake=True,
+              env={"DISPLAY": ":987"})
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip() == "livehand: no display found, running without a window"
+    assert len(_jsonl(tmp_path / "o.jsonl")) == 24
