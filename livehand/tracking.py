@@ -1,0 +1,331 @@
+"""Hand tracking: which crops to run, which hand is which, left or right, and smoothing.
+
+Per frame, each tracked hand is cropped where its keypoints say it is now (rotated upright, the
+same `box_from_keypoints` that cut the training crops), moved on by its last motion. The hand
+detector runs only when hands are missing (rate-limited) or a track weakens; its new hands join
+the tracked crops in ONE landmark batch. Pure helpers first, then the stateful `HandTracker`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from livehand.backends.base import Backend
+from livehand.detect import box_iou, detect_hands
+from livehand.hand import Hand, box_of
+from livehand.landmarks import Crop, run_landmarks
+from livehand.preprocess import box_from_keypoints
+from livehand.smoothing import DEFAULT_DT, JitterMeter, OneEuroFilter, OneEuroParams
+
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Tuning knobs; HandTracker(**tuning) takes any of these and the OneEuroParams fields."""
+
+    min_presence: float = 0.5       # a track dies, and a new hand is refused, below this
+    redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
+    detect_every: int = 5           # frames between detector runs while hands are missing
+    detect_threshold: float = 0.4   # detector centre probability
+    match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
+    merge_distance: float = 0.25    # two tracks closer than this (mean keypoint distance / hand
+    merge_iou: float = 0.7          #   size) or overlapping more than this are one hand
+    side_cap: float = 30.0          # |handedness evidence| cap (log-odds), so a wrong vote heals
+    side_margin: float = 5.0        # evidence against the current side needed to flip it
+    predict: float = 1.0            # share of the last motion used to place the next crop
+    refine: bool = True             # static mode: a second pass on the rotated keypoint crop
+    min_crop: float = 24.0          # smallest crop side in frame px
+    one_euro: OneEuroParams = field(default_factory=OneEuroParams)
+
+    @classmethod
+    def from_tuning(cls, tuning: dict) -> "TrackerConfig":
+        """Split flat keyword tuning into this config and its OneEuroParams; unknown names raise."""
+        euro_names = {f.name for f in fields(OneEuroParams)}
+        euro = OneEuroParams(**{k: v for k, v in tuning.items() if k in euro_names})
+        return cls(**{k: v for k, v in tuning.items() if k not in euro_names}, one_euro=euro)
+
+
+# --- pure helpers -----------------------------------------------------------------------------
+
+def crop_from_keypoints(keypoints: np.ndarray, box_scale: float, min_side: float) -> Crop:
+    """float[21, >=2] frame px -> the upright square crop the landmark model was trained on."""
+    center, side, angle = box_from_keypoints(keypoints, box_scale, rotate=True)
+    return Crop((float(center[0]), float(center[1])), max(side, min_side), angle)
+
+
+def crop_from_box(box: np.ndarray, box_scale: float, min_side: float) -> Crop:
+    """Detector box float[4] (x0, y0, x1, y1) -> an unrotated crop (the landmark model is trained
+    with rotation augmentation, so it copes until the next frame's upright keypoint crop)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return Crop(((x0 + x1) / 2, (y0 + y1) / 2), max(max(x1 - x0, y1 - y0) * box_scale, min_side), 0.0)
+
+
+def hand_size(keypoints: np.ndarray) -> float:
+    """float[21, >=2] -> the keypoints' extent in the hand's upright frame (px)."""
+    return box_from_keypoints(keypoints, 1.0, rotate=True)[1]
+
+
+def keypoint_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """float[N, K, >=2], float[M, K, >=2] -> float64[N, M]: mean distance between corresponding
+    keypoints in units of the pair's mean hand size (so the same threshold fits every scale)."""
+    a, b = np.asarray(a, np.float64)[..., :2], np.asarray(b, np.float64)[..., :2]
+    d = np.linalg.norm(a[:, None] - b[None], axis=-1).mean(axis=-1)
+    sa = np.array([hand_size(k) for k in a])
+    sb = np.array([hand_size(k) for k in b])
+    return d / np.maximum((sa[:, None] + sb[None]) / 2, 1e-6)
+
+
+def match_boxes(a: np.ndarray, b: np.ndarray, min_iou: float) -> list[tuple[int, int]]:
+    """float[N, 4], float[M, 4] -> (i, j) pairs, greedily by IoU (best first), each index used
+    at most once, only pairs with IoU >= min_iou. A handful of hands needs nothing smarter."""
+    if len(a) == 0 or len(b) == 0:
+        return []
+    iou = box_iou(a, b)
+    pairs, used_a, used_b = [], set(), set()
+    for flat in np.argsort(-iou, axis=None, kind="stable"):
+        i, j = divmod(int(flat), iou.shape[1])
+        if iou[i, j] < min_iou:
+            break
+        if i not in used_a and j not in used_b:
+            pairs.append((i, j))
+            used_a.add(i)
+            used_b.add(j)
+    return pairs
+
+
+def merge_duplicates(keypoints: np.ndarray, max_distance: float, max_iou: float) -> list[int]:
+    """float[N, K, >=2] hands in priority order -> indices to keep (in that order): a hand is
+    dropped when it is a duplicate of a kept one (two crops that converged on the same hand)."""
+    if len(keypoints) == 0:
+        return []
+    dist = keypoint_distance(keypoints, keypoints)
+    boxes = np.array([box_of(k) for k in keypoints])
+    iou = box_iou(boxes, boxes)
+    keep: list[int] = []
+    for i in range(len(keypoints)):
+        if all(dist[i, k] >= max_distance and iou[i, k] <= max_iou for k in keep):
+            keep.append(i)
+    return keep
+
+
+def person_right(p_right_in_image: float, mirror: bool) -> float:
+    """The model says which hand the image shows; a mirrored (flipped) frame shows the other one."""
+    return 1.0 - p_right_in_image if mirror else p_right_in_image
+
+
+def vote_side(evidence: float, side: str | None, p_right: float, cap: float, margin: float
+              ) -> tuple[float, str]:
+    """Add one frame's handedness vote -> (new evidence, side).
+
+    evidence: summed log-odds of 'right' over the track's life, clipped to +-cap. side: the
+    current decision (None for a new track, which takes the evidence's sign). Hysteresis: the
+    side flips only once the evidence is past `margin` the other way, so single-frame flicker
+    never shows, while a consistently contrary model still wins within a few frames."""
+    p = min(max(p_right, 0.02), 0.98)
+    evidence = min(max(evidence + math.log(p / (1 - p)), -cap), cap)
+    if side is None:
+        side = "right" if evidence >= 0 else "left"
+    elif side == "right" and evidence < -margin:
+        side = "left"
+    elif side == "left" and evidence > margin:
+        side = "right"
+    return evidence, side
+
+
+def resolve_sides(sides: list[str], evidence: list[float], max_hands: int) -> list[str]:
+    """With max_hands == 2 a person shows at most one left and one right hand: if both claim the
+    same side, the one with the weaker evidence for it (the newer one on a tie) takes the other."""
+    if max_hands != 2 or len(sides) != 2 or sides[0] != sides[1]:
+        return list(sides)
+    sign = 1.0 if sides[0] == "right" else -1.0
+    weaker = 1 if sign * evidence[1] <= sign * evidence[0] else 0
+    out = list(sides)
+    out[weaker] = SIDES[1 - SIDES.index(sides[0])]
+    return out
+
+
+# --- the tracker ------------------------------------------------------------------------------
+
+@dataclass
+class Track:
+    """One hand followed over frames. keypoints: float32[21, 3] raw model output (frame px);
+    output: float32[21, 3] what was reported (smoothed). evidence: handedness log-odds (see
+    vote_side). center: float64[2] crop centre at t;
+    velocity: float64[2] px/s of that centre."""
+
+    id: int
+    keypoints: np.ndarray
+    output: np.ndarray
+    score: float
+    evidence: float
+    side: str
+    t: float
+    center: np.ndarray
+    velocity: np.ndarray
+    filter: OneEuroFilter
+    dropped: bool = False  # presence fell below redetect_presence in the last frame
+
+
+class HandTracker:
+    """Frames in, hands with stable ids out. See the module docstring for the policy;
+    static=True treats every image on its own (no ids carried, no smoothing)."""
+
+    def __init__(self, landmarks: Backend, detector: Backend, *, max_hands: int = 2,
+                 mirror: bool = False, smoothing: bool = True, static: bool = False, **tuning):
+        self.landmarks, self.detector = landmarks, detector
+        self.max_hands, self.mirror = max_hands, mirror
+        self.smoothing, self.static = smoothing, static
+        self.config = TrackerConfig.from_tuning(tuning)
+        self.box_scale = landmarks.meta.box_scale
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every hand (the next frame starts from the detector) and the statistics."""
+        self.tracks: list[Track] = []
+        self.frames = 0
+        self.detector_runs = 0
+        self.last_timings: dict[str, float] = {}
+        self._next_id = 0
+        self._last_detect = -(10 ** 9)
+        self._meter = JitterMeter()
+
+    @property
+    def jitter(self) -> float:
+        """Running RMS keypoint motion of the reported hands, px/frame."""
+        return self._meter.value
+
+    def process(self, frame_bgr: np.ndarray, t: float) -> list[Hand]:
+        """uint8[H, W, 3] BGR frame at time t (s) -> hands in frame px, ordered by id."""
+        start = time.perf_counter()
+        timings = {"preprocess": 0.0, "inference": 0.0, "decode": 0.0}
+        self.frames += 1
+        hands = self._static(frame_bgr, timings) if self.static else self._track(frame_bgr, t, timings)
+        timings["tracking"] = max(time.perf_counter() - start - sum(timings.values()), 0.0)
+        self.last_timings = timings
+        return hands
+
+    def _track(self, frame: np.ndarray, t: float, timings: dict[str, float]) -> list[Hand]:
+        cfg = self.config
+        crops = [self._next_crop(tr, t) for tr in self.tracks]
+        new_crops = self._new_hand_crops(frame, crops, timings) if self._detector_due() else []
+        res = run_landmarks(self.landmarks, frame, crops + new_crops, timings)
+
+        n_old = len(self.tracks)
+        alive = [i for i in range(n_old) if res.presence[i] >= cfg.min_presence]
+        fresh = [i for i in range(n_old, len(res.presence)) if res.presence[i] >= cfg.min_presence]
+        fresh.sort(key=lambda i: -res.presence[i])
+        # Older tracks first, so a duplicate keeps the id the hand already had.
+        candidates = alive + fresh
+        keep = [candidates[k] for k in merge_duplicates(res.keypoints[candidates], cfg.merge_distance, cfg.merge_iou)]
+        free = max(self.max_hands - len(alive), 0)
+        keep = [i for i in keep if i < n_old] + [i for i in keep if i >= n_old][:free]
+
+        tracks: list[Track] = []
+        for i in keep:
+            kps, p_right = res.keypoints[i], person_right(float(res.right[i]), self.mirror)
+            if i < n_old:
+                tr = self.tracks[i]
+                self._update(tr, kps, float(res.presence[i]), p_right, t)
+            else:
+                tr = self._start(kps, float(res.presence[i]), p_right, t)
+            tracks.append(tr)
+        tracks.sort(key=lambda tr: tr.id)
+        sides = resolve_sides([tr.side for tr in tracks], [tr.evidence for tr in tracks], self.max_hands)
+        for tr, side in zip(tracks, sides):
+            tr.side = side
+        self.tracks = tracks
+        return [Hand(tr.output.copy(), tr.score, tr.side, box_of(tr.output), tr.id) for tr in tracks]
+
+    def _detector_due(self) -> bool:
+        """No hands: every frame (the landmark model is idle, so the time is free). Hands missing or
+        a track weak: every detect_every frames. A track whose presence just dropped: at once."""
+        cfg = self.config
+        if not self.tracks or any(tr.dropped for tr in self.tracks):
+            return True
+        wanted = len(self.tracks) < self.max_hands or any(tr.score < cfg.redetect_presence for tr in self.tracks)
+        return wanted and self.frames - self._last_detect >= cfg.detect_every
+
+    def _new_hand_crops(self, frame: np.ndarray, crops: list[Crop], timings: dict[str, float]) -> list[Crop]:
+        """Run the detector. A detection on a tracked hand re-anchors that track's crop if the track
+        is weak; the others become crops for new hands. crops: mutated."""
+        cfg = self.config
+        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold)
+        self.detector_runs += 1
+        self._last_detect = self.frames
+        track_boxes = np.array([box_of(tr.keypoints) for tr in self.tracks]).reshape(-1, 4)
+        pairs = match_boxes(boxes, track_boxes, cfg.match_iou)
+        for d, k in pairs:
+            if self.tracks[k].score < cfg.redetect_presence:
+                crops[k] = crop_from_box(boxes[d], self.box_scale, cfg.min_crop)
+        matched = {d for d, _ in pairs}
+        # Twice the free slots, so a false detection ranked above a real hand cannot hide it;
+        # presence picks the real ones after the landmark pass.
+        free = max(self.max_hands - len(self.tracks), 0)
+        return [crop_from_box(b, self.box_scale, cfg.min_crop)
+                for d, b in enumerate(boxes) if d not in matched][:2 * free]
+
+    def _next_crop(self, tr: Track, t: float) -> Crop:
+        """The track's keypoint crop, moved on by its velocity over the time since its last frame."""
+        crop = crop_from_keypoints(tr.keypoints, self.box_scale, self.config.min_crop)
+        dt = t - tr.t if t > tr.t else DEFAULT_DT
+        cx, cy = np.asarray(crop.center) + self.config.predict * tr.velocity * dt
+        return Crop((float(cx), float(cy)), crop.side, crop.angle)
+
+    def _start(self, kps: np.ndarray, score: float, p_right: float, t: float) -> Track:
+        evidence, side = vote_side(0.0, None, p_right, self.config.side_cap, self.config.side_margin)
+        tr = Track(self._next_id, kps, kps, score, evidence, side, t,
+                   np.asarray(crop_from_keypoints(kps, 1.0, 0.0).center), np.zeros(2),
+                   OneEuroFilter(self.config.one_euro))
+        self._next_id += 1
+        tr.output = self._smooth(tr, kps, t)
+        return tr
+
+    def _update(self, tr: Track, kps: np.ndarray, score: float, p_right: float, t: float) -> None:
+        cfg = self.config
+        center = np.asarray(crop_from_keypoints(kps, 1.0, 0.0).center)
+        dt = t - tr.t if t > tr.t else DEFAULT_DT
+        tr.velocity = (center - tr.center) / dt
+        tr.center, tr.t, tr.keypoints = center, t, kps
+        tr.dropped = tr.score >= cfg.redetect_presence > score
+        tr.score = score
+        tr.evidence, tr.side = vote_side(tr.evidence, tr.side, p_right, cfg.side_cap, cfg.side_margin)
+        previous = tr.output
+        tr.output = self._smooth(tr, kps, t)
+        self._meter.add(previous, tr.output)
+
+    def _smooth(self, tr: Track, kps: np.ndarray, t: float) -> np.ndarray:
+        """float32[21, 3] raw -> reported keypoints: x, y One-Euro-filtered in units of hand size."""
+        if not self.smoothing:
+            return kps.copy()
+        out = kps.copy()
+        out[:, :2] = tr.filter(kps[:, :2], t, hand_size(kps))
+        return out
+
+    def _static(self, frame: np.ndarray, timings: dict[str, float]) -> list[Hand]:
+        """Detect, crop, landmark (and refine on the upright keypoint crop); nothing carried over."""
+        cfg = self.config
+        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold)
+        self.detector_runs += 1
+        # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
+        crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]
+        res = run_landmarks(self.landmarks, frame, crops, timings)
+        found = np.flatnonzero(res.presence >= cfg.min_presence)
+        kps, presence, right = res.keypoints[found], res.presence[found], res.right[found]
+        if cfg.refine and len(found):
+            crops = [crop_from_keypoints(k, self.box_scale, cfg.min_crop) for k in kps]
+            res = run_landmarks(self.landmarks, frame, crops, timings)
+            ok = res.presence >= cfg.min_presence
+            kps, presence, right = res.keypoints[ok], res.presence[ok], res.right[ok]
+        order = np.argsort(-presence, kind="stable")  # the surer hand wins a duplicate
+        keep = order[merge_duplicates(kps[order], cfg.merge_distance, cfg.merge_iou)][: self.max_hands]
+        evidence = []
+        for i in keep:
+            p = min(max(person_right(float(right[i]), self.mirror), 0.02), 0.98)
+            evidence.append(math.log(p / (1 - p)))
+        sides = resolve_sides(["right" if e >= 0 else "left" for e in evidence], evidence, self.max_hands)
+        return [Hand(kps[i].copy(), float(presence[i]), side, box_of(kps[i]), n)
+                for n, (i, side) in enumerate(zip(keep, sides))]
