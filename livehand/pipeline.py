@@ -5,9 +5,10 @@ Threads are joined by small bounded hand-offs, so memory stays flat however long
   inference thread took it is dropped (and counted). Files are paced at their frame rate, so a
   video behaves like a camera.
 - every-frame mode: the capture thread waits for room (back-pressure); nothing is dropped.
-The main thread owns every OpenCV GUI call. An exception in any thread stops all of them and
-is raised from `run()` as one LivehandError line; SIGINT/SIGTERM, q/Esc, end of input, a camera
-that stops delivering frames, or `max_frames` end the run cleanly.
+The main thread owns every OpenCV GUI call. An exception in any thread ends the run (what was
+already processed is still output) and is raised from `run()` as one LivehandError line;
+SIGINT/SIGTERM, q/Esc, end of input, a camera that stops delivering frames, or `max_frames` end
+the run cleanly.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import cv2
@@ -163,7 +164,6 @@ class Summary:
     latency_ms: dict[str, float]
     detector_fraction: float
     jitter: float
-    extra: dict = field(default_factory=dict)
 
     @property
     def fps(self) -> float:
@@ -197,7 +197,6 @@ class Pipeline:
         self._last_index = -1
         self._reason: str | None = None
         self._error: tuple[str, BaseException] | None = None
-        self._interrupts = 0
 
     @property
     def dropped(self) -> int:
@@ -213,10 +212,12 @@ class Pipeline:
         self._finish(reason)
         self.stop.set()
 
-    def _fail(self, stage: str, exc: BaseException) -> None:
+    def _fail(self, stage: str, exc: BaseException, finish_queued: bool = False) -> None:
+        """Record the first failure. finish_queued: frames already taken are still processed
+        and output (the capture side failed; what it delivered is good)."""
         if self._error is None:
             self._error = (stage, exc)
-        self._end(f"{stage} failed")
+        (self._finish if finish_queued else self._end)(f"{stage} failed")
 
     # --- threads -------------------------------------------------------------------------
     def _capture(self) -> None:
@@ -242,7 +243,7 @@ class Pipeline:
                     self._finish(f"reached {self.max_frames} frames")
                     break
         except BaseException as exc:
-            self._fail("capture", exc)
+            self._fail("capture", exc, finish_queued=True)
         finally:
             self.inbox.close()
 
@@ -276,9 +277,8 @@ class Pipeline:
             # A copy: the tracker may keep the frame it saw (e.g. for motion) and must not see ink.
             image = draw(image.copy(), hands, self.schema, self._hud_stats() if self.hud else None)
         now = time.perf_counter()
-        for stage in STAGES[:-1]:
-            if stage in res.timings:
-                self.times.add(stage, res.timings[stage])
+        for stage, seconds in res.timings.items():
+            self.times.add(stage, seconds)
         self.times.add("draw", now - t0)
         self.times.add("latency", now - res.frame.captured)
         out = self.outputs
@@ -320,10 +320,7 @@ class Pipeline:
                 return
 
     def _on_signal(self, signum: int, _frame) -> None:
-        """First Ctrl-C: stop cleanly. A second one while shutting down: give up waiting."""
-        self._interrupts += 1
-        if self._interrupts > 1:
-            raise KeyboardInterrupt
+        """Ctrl-C / SIGTERM: stop cleanly (a second one during shutdown gets the old handler)."""
         self._end("interrupted")
 
     def run(self) -> Summary:
@@ -339,20 +336,20 @@ class Pipeline:
             self._main_loop()
         finally:
             self.stop.set()
+            for s, h in handlers.items():
+                signal.signal(s, h)
             # Unblock and join; a camera stuck inside read() is a daemon thread left behind.
             # Frames still queued when the run stopped early were never output: dropped.
             self._dropped_inference += self.outbox.drain()
             threads[1].join(timeout=5.0)  # finishes its current frame
             threads[0].join(timeout=1.0)  # or it is a camera blocked in read()
-            for s, h in handlers.items():
-                signal.signal(s, h)
             if not threads[0].is_alive():
                 self.source.close()
         wall = time.perf_counter() - start
         self._dropped_inference += self.inbox.drain() + self.outbox.drain()
         if self._error is not None:
             stage, exc = self._error
-            if isinstance(exc, (LivehandError, KeyboardInterrupt)):
+            if isinstance(exc, LivehandError):
                 raise exc
             msg = " ".join(str(exc).split()) or "no details"
             raise LivehandError(f"{stage} thread failed: {type(exc).__name__}: {msg[:300]}") from exc

@@ -21,9 +21,6 @@ class StageTimes:
     def add(self, stage: str, seconds: float) -> None:
         self._samples.setdefault(stage, deque(maxlen=self._maxlen)).append(float(seconds))
 
-    def count(self, stage: str) -> int:
-        return len(self._samples.get(stage, ()))
-
     def percentiles_ms(self, stage: str, qs: tuple[float, ...] = (50, 95),
                        last: int | None = None) -> tuple[float, ...]:
         """Percentiles in milliseconds over all kept samples, or only the `last` ones;

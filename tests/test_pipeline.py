@@ -120,3 +120,18 @@ def test_handoff_latest_replaces_and_bounded_waits():
     bounded.put(1, stop), bounded.put(2, stop)
     stop.set()
     assert bounded.put(3, stop) == 1  # stopping: the item is given up, not queued
+
+
+def test_capture_failure_keeps_its_message_and_what_was_done(tmp_path):
+    import cv2
+
+    from livehand.sources import ImageFolderSource
+
+    for i in range(4):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((24, 32, 3), 40 * i, np.uint8))
+    src = ImageFolderSource(tmp_path)
+    (tmp_path / "2.png").write_bytes(b"corrupt")  # breaks after startup, mid-run
+    with pytest.raises(LivehandError, match=r"^cannot read image .*2\.png$"), \
+            Outputs(jsonl=JsonlWriter(tmp_path / "o.jsonl")) as out:
+        Pipeline(src, FakeTracker(), out, live=False).run()
+    assert [json.loads(s)["frame"] for s in (tmp_path / "o.jsonl").read_text().splitlines()] == [0, 1]
