@@ -234,6 +234,11 @@ def test_vote_side_hysteresis_and_cap():
     assert flips is not None and flips < 10
     ev, side = vote_side(ev, side, 0.6, 30.0, 5.0)
     assert side == "left"  # a single weak opposite vote never flips it back
+    # Crossing zero is not enough either way: the evidence must pass the margin.
+    assert vote_side(1.0, "right", 0.2, 30.0, 5.0) == (pytest.approx(1.0 - math.log(4)), "right")
+    assert vote_side(-1.0, "left", 0.8, 30.0, 5.0) == (pytest.approx(-1.0 + math.log(4)), "left")
+    assert vote_side(-4.0, "left", 0.9, 30.0, 5.0)[1] == "left"
+    assert vote_side(4.0, "left", 0.9, 30.0, 5.0)[1] == "right"
 
 
 def test_resolve_sides_one_left_one_right():
@@ -407,3 +412,22 @@ def test_end_to_end_on_random_weight_models(random_landmark_model, random_detect
             assert all(v >= 0 for v in trk.last_timings.values())
         assert trk.frames == 3 and trk.detector_runs >= 1
         assert len({h.id for h in hands}) == len(hands)
+
+
+def test_fast_hand_is_kept_by_motion_prediction():
+    """A hand speeding up to 80 px/frame (half its size): the crop must lead it to keep all of it."""
+    xs = 110.0 + np.cumsum([0, 20, 40, 60, 80, 80])
+
+    def run(predict: float) -> tuple[float, int]:
+        trk, _, det = tracker(smoothing=False, predict=predict, max_hands=1)
+        worst = 0.0
+        for i, x in enumerate(xs):
+            kps = make_hand((x, 240.0), 150.0)
+            hands = trk.process(render([(kps, RIGHT)]), i / 30)
+            worst = max(worst, np.abs(hands[0].keypoints[:, :2] - kps).max() if hands else np.inf)
+        return worst, det.calls
+
+    worst, calls = run(1.0)
+    assert worst < 0.5 and calls == 1
+    worst, calls = run(0.0)
+    assert worst > 5 or calls > 1  # without prediction the crop trails and loses part of the hand
