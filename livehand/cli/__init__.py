@@ -10,6 +10,7 @@ from livehand.errors import LivehandError
 from livehand.cli import export as _export  # noqa: E402,F401
 from livehand.cli import bench as _bench, predict as _predict, run as _run  # noqa: E402,F401
 from livehand.cli import evaluate as _evaluate  # noqa: E402,F401
+from livehand.cli import doctor as _doctor, engine as _engine  # noqa: E402,F401
 
 
 def main() -> None:
