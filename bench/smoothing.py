@@ -139,7 +139,8 @@ def main() -> None:
             "clip": clip_case(clip, size_px, params, rng, args.noise)}
         s, c = r["still"], r["clip"]
         print(f"\nhand {size_px:.0f} px")
-        print(f"  still hand jitter  : raw {s['jitter_raw_px']:.2f} -> smoothed {s['jitter_smoothed_px']:.3f} "
+        print(f"  still hand jitter  : raw {s['jitter_raw_px']:.2f} -> smoothed "
+              f"{s['jitter_smoothed_px']:.3f} "
               f"px/frame ({s['reduction']:.1f}x lower)")
         for v, w in r["sweeps"].items():
             print(f"  sweep {v:>3} sizes/s  : lag {w['lag_smoothed_frames']:.2f} frames (raw "

@@ -154,8 +154,7 @@ def resolve_sides(sides: list[str], evidence: list[float], max_hands: int) -> li
 class Track:
     """One hand followed over frames. keypoints: float32[21, 3] raw model output (frame px);
     output: float32[21, 3] what was reported (smoothed). evidence: handedness log-odds (see
-    vote_side). center: float64[2] crop centre at t;
-    velocity: float64[2] px/s of that centre."""
+    vote_side). crop: the upright keypoint crop at time t; velocity: float64[2] px/s of its centre."""
 
     id: int
     keypoints: np.ndarray
@@ -164,7 +163,7 @@ class Track:
     evidence: float
     side: str
     t: float
-    center: np.ndarray
+    crop: Crop
     velocity: np.ndarray
     filter: OneEuroFilter
     dropped: bool = False  # presence fell below redetect_presence in the last frame
@@ -220,7 +219,8 @@ class HandTracker:
         fresh.sort(key=lambda i: -res.presence[i])
         # Older tracks first, so a duplicate keeps the id the hand already had.
         candidates = alive + fresh
-        keep = [candidates[k] for k in merge_duplicates(res.keypoints[candidates], cfg.merge_distance, cfg.merge_iou)]
+        merged = merge_duplicates(res.keypoints[candidates], cfg.merge_distance, cfg.merge_iou)
+        keep = [candidates[k] for k in merged]
         free = max(self.max_hands - len(alive), 0)
         keep = [i for i in keep if i < n_old] + [i for i in keep if i >= n_old][:free]
 
@@ -246,7 +246,8 @@ class HandTracker:
         cfg = self.config
         if not self.tracks or any(tr.dropped for tr in self.tracks):
             return True
-        wanted = len(self.tracks) < self.max_hands or any(tr.score < cfg.redetect_presence for tr in self.tracks)
+        weak = any(tr.score < cfg.redetect_presence for tr in self.tracks)
+        wanted = len(self.tracks) < self.max_hands or weak
         return wanted and self.frames - self._last_detect >= cfg.detect_every
 
     def _new_hand_crops(self, frame: np.ndarray, crops: list[Crop], timings: dict[str, float]) -> list[Crop]:
@@ -270,15 +271,14 @@ class HandTracker:
 
     def _next_crop(self, tr: Track, t: float) -> Crop:
         """The track's keypoint crop, moved on by its velocity over the time since its last frame."""
-        crop = crop_from_keypoints(tr.keypoints, self.box_scale, self.config.min_crop)
         dt = t - tr.t if t > tr.t else DEFAULT_DT
-        cx, cy = np.asarray(crop.center) + self.config.predict * tr.velocity * dt
-        return Crop((float(cx), float(cy)), crop.side, crop.angle)
+        cx, cy = np.asarray(tr.crop.center) + self.config.predict * tr.velocity * dt
+        return Crop((float(cx), float(cy)), tr.crop.side, tr.crop.angle)
 
     def _start(self, kps: np.ndarray, score: float, p_right: float, t: float) -> Track:
         evidence, side = vote_side(0.0, None, p_right, self.config.side_cap, self.config.side_margin)
         tr = Track(self._next_id, kps, kps, score, evidence, side, t,
-                   np.asarray(crop_from_keypoints(kps, 1.0, 0.0).center), np.zeros(2),
+                   crop_from_keypoints(kps, self.box_scale, self.config.min_crop), np.zeros(2),
                    OneEuroFilter(self.config.one_euro))
         self._next_id += 1
         tr.output = self._smooth(tr, kps, t)
@@ -286,10 +286,10 @@ class HandTracker:
 
     def _update(self, tr: Track, kps: np.ndarray, score: float, p_right: float, t: float) -> None:
         cfg = self.config
-        center = np.asarray(crop_from_keypoints(kps, 1.0, 0.0).center)
+        crop = crop_from_keypoints(kps, self.box_scale, cfg.min_crop)
         dt = t - tr.t if t > tr.t else DEFAULT_DT
-        tr.velocity = (center - tr.center) / dt
-        tr.center, tr.t, tr.keypoints = center, t, kps
+        tr.velocity = (np.asarray(crop.center) - tr.crop.center) / dt
+        tr.crop, tr.t, tr.keypoints = crop, t, kps
         tr.dropped = tr.score >= cfg.redetect_presence > score
         tr.score = score
         tr.evidence, tr.side = vote_side(tr.evidence, tr.side, p_right, cfg.side_cap, cfg.side_margin)
@@ -322,10 +322,8 @@ class HandTracker:
             kps, presence, right = res.keypoints[ok], res.presence[ok], res.right[ok]
         order = np.argsort(-presence, kind="stable")  # the surer hand wins a duplicate
         keep = order[merge_duplicates(kps[order], cfg.merge_distance, cfg.merge_iou)][: self.max_hands]
-        evidence = []
-        for i in keep:
-            p = min(max(person_right(float(right[i]), self.mirror), 0.02), 0.98)
-            evidence.append(math.log(p / (1 - p)))
-        sides = resolve_sides(["right" if e >= 0 else "left" for e in evidence], evidence, self.max_hands)
+        votes = [vote_side(0.0, None, person_right(float(right[i]), self.mirror), cfg.side_cap,
+                           cfg.side_margin) for i in keep]
+        sides = resolve_sides([side for _, side in votes], [ev for ev, _ in votes], self.max_hands)
         return [Hand(kps[i].copy(), float(presence[i]), side, box_of(kps[i]), n)
                 for n, (i, side) in enumerate(zip(keep, sides))]

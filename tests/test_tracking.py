@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
-from livehand.decode import heatmap_to_input, input_to_heatmap
+from livehand.decode import input_to_heatmap
 from livehand.landmarks import Crop, run_landmarks
 from livehand.metadata import ModelMeta
 from livehand.preprocess import crop_affine, invert_affine, transform_points
@@ -88,8 +87,9 @@ def gaussian_map(size: int, x: float, y: float, sigma: float = 1.2) -> np.ndarra
 
 
 class FakeLandmarks:
-    """Landmark model stand-in: heatmaps peak at each dot's centroid in the crop; presence is the
-    share of the 21 dots found; handedness is the crop's dominant B code / 255."""
+    """Landmark model stand-in: heatmaps peak at each dot's centroid in the crop (a faint guess at
+    the crop centre for a dot it cannot see); presence is the share of the 21 dots found;
+    handedness is the crop's dominant B code / 255."""
 
     def __init__(self):
         self.meta = ModelMeta(kind="landmarks", input_size=128, stride=4, box_scale=1.6)
@@ -110,7 +110,8 @@ class FakeLandmarks:
             right[i] = np.median(code[main]) / 255
             for j in range(21):
                 sel = (k == j) & main
-                if pix[sel, 2].sum() < 255:  # less than one dot centre's worth: not in the crop
+                if pix[sel, 2].sum() < 255:  # less than one dot centre's worth: not in the crop,
+                    heat[i, j] = 0.05 * gaussian_map(hm, hm / 2 - 0.5, hm / 2 - 0.5)  # so a weak guess
                     continue
                 w = pix[sel, 2] / pix[sel, 2].sum()
                 y, x = (pix[sel, :2] * w[:, None]).sum(0)
@@ -142,7 +143,8 @@ class FakeDetector:
             cx, cy = input_to_heatmap(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), self.meta.stride)
             centers[0, 0] = np.maximum(centers[0, 0], 0.9 * gaussian_map(hm, cx, cy, 1.5))
             ix, iy = int(round(cx)), int(round(cy))
-            sizes[0, :, max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2] = np.array([x1 - x0, y1 - y0])[:, None, None] / s
+            wh = np.array([x1 - x0, y1 - y0])[:, None, None] / s
+            sizes[0, :, max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2] = wh
         return {"centers": centers, "sizes": sizes}
 
 
@@ -431,3 +433,38 @@ def test_fast_hand_is_kept_by_motion_prediction():
     assert worst < 0.5 and calls == 1
     worst, calls = run(0.0)
     assert worst > 5 or calls > 1  # without prediction the crop trails and loses part of the hand
+
+
+def test_weak_track_calls_the_detector_at_once_then_rate_limited():
+    trk, lm, det = tracker(max_hands=1, smoothing=False, detect_every=5)
+    kps = make_hand((300.0, 240.0), 150.0)
+    whole = render([(kps, RIGHT)])
+    occluded = render([(kps[:14], RIGHT)])  # 7 dots hidden: presence 2/3, weak but alive
+    calls = []
+    for i in range(12):
+        hands = trk.process(whole if i < 3 else occluded, i / 30)
+        assert [h.id for h in hands] == [0]
+        calls.append(det.calls)
+    # Frame 1 finds the hand; frame 4 sees it weaken, so frame 5 re-detects at once; while it
+    # stays weak the detector runs every 5 frames (frame 10), not every frame.
+    assert calls == [1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3]
+    assert np.abs(hands[0].keypoints[:14, :2] - kps[:14]).max() < 0.5
+
+
+def test_detection_re_anchors_only_a_weak_track():
+    trk, _, det = tracker(smoothing=False)
+    kps = make_hand((300.0, 240.0), 150.0, 30.0)
+    frame = render([(kps, RIGHT)])
+    trk.process(frame, 0.0)
+    trk.process(frame, 1 / 30)
+    (track,) = trk.tracks
+    keypoint_crop = trk._next_crop(track, 2 / 30)
+    assert keypoint_crop.angle != 0.0  # upright keypoint crop of a tilted hand
+    for score, anchored in ((0.95, False), (0.6, True)):
+        track.score = score
+        crops = [keypoint_crop]
+        assert trk._new_hand_crops(frame, crops, {}) == []  # the hand is tracked: nothing new
+        assert (crops[0] != keypoint_crop) == anchored
+        if anchored:  # the detector's unrotated box crop around the same hand
+            assert crops[0].angle == 0.0
+            assert np.allclose(crops[0].center, (kps.min(0) + kps.max(0)) / 2, atol=3.0)
