@@ -65,8 +65,8 @@ def one_euro_step(state: OneEuroState | None, x: np.ndarray, t: float, scale: fl
 
 
 class OneEuroFilter:
-    """Stateful wrapper for one track: call it with each new sample; reset() when the track is
-    lost so a re-acquired hand does not glide in from its old place."""
+    """Stateful wrapper for one track: call it with each new sample. A lost track takes its
+    filter with it, so a re-acquired hand starts afresh and does not glide in from its old place."""
 
     def __init__(self, params: OneEuroParams = OneEuroParams()):
         self.params = params
@@ -75,9 +75,6 @@ class OneEuroFilter:
     def __call__(self, x: np.ndarray, t: float, scale: float) -> np.ndarray:
         y, self.state = one_euro_step(self.state, x, t, scale, self.params)
         return y
-
-    def reset(self) -> None:
-        self.state = None
 
 
 def rms_motion(prev: np.ndarray, cur: np.ndarray) -> float:
@@ -102,6 +99,3 @@ class JitterMeter:
     @property
     def value(self) -> float:
         return 0.0 if self._mean_sq is None else math.sqrt(self._mean_sq)
-
-    def reset(self) -> None:
-        self._mean_sq = None

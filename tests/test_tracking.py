@@ -468,3 +468,13 @@ def test_detection_re_anchors_only_a_weak_track():
         if anchored:  # the detector's unrotated box crop around the same hand
             assert crops[0].angle == 0.0
             assert np.allclose(crops[0].center, (kps.min(0) + kps.max(0)) / 2, atol=3.0)
+
+
+def test_a_reacquired_hand_does_not_glide_from_its_old_place():
+    trk = tracker(smoothing=True)[0]
+    a, b = make_hand((200.0, 240.0), 150.0), make_hand((450.0, 260.0), 150.0)
+    for i in range(3):
+        trk.process(render([(a, RIGHT)]), i / 30)
+    assert trk.process(np.zeros((480, 640, 3), np.uint8), 3 / 30) == []  # lost
+    (hand,) = trk.process(render([(b, RIGHT)]), 4 / 30)
+    assert hand.id == 1 and np.abs(hand.keypoints[:, :2] - b).max() < 0.5
