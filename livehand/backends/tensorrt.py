@@ -108,6 +108,8 @@ class TensorRTBackend:
 
     def infer(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """float32[B, 3, S, S] -> outputs with batch B; B above the engine's maximum runs in chunks."""
+        if len(batch) == 0:  # no hands: TensorRT's profile starts at batch 1
+            return {out: np.zeros((0, *host.shape[1:]), np.float32) for out, host, _ in self._outputs}
         chunks = [self._run(batch[i:i + self.max_batch]) for i in range(0, len(batch), self.max_batch)]
         return {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
 

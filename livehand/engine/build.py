@@ -17,7 +17,7 @@ from typing import TextIO
 
 from livehand.engine import variants
 from livehand.engine.progress import make_progress_monitor
-from livehand.engine.sidecar import engine_file_name, target_for, write_sidecar
+from livehand.engine.sidecar import RTX_CCS, engine_file_name, target_for, write_sidecar
 from livehand.engine.trt import TrtFlavour, load_trt, make_logger
 from livehand.errors import LivehandError
 from livehand.gpu import probe_gpu
@@ -156,12 +156,12 @@ def save_timing_cache(config, status: dict) -> None:
     status["written_bytes"] = len(blob)
 
 
-def _io(engine_network) -> dict:
+def _io(network) -> dict:
     def desc(t) -> dict:
         return {"name": t.name, "shape": list(t.shape), "dtype": str(t.dtype).rsplit(".", 1)[-1].lower()}
 
-    return {"inputs": [desc(engine_network.get_input(i)) for i in range(engine_network.num_inputs)],
-            "outputs": [desc(engine_network.get_output(i)) for i in range(engine_network.num_outputs)]}
+    return {"inputs": [desc(network.get_input(i)) for i in range(network.num_inputs)],
+            "outputs": [desc(network.get_output(i)) for i in range(network.num_outputs)]}
 
 
 def build_engine(onnx_path: Path, opts: BuildOptions, progress: TextIO | None = sys.stderr) -> BuildResult:
@@ -175,6 +175,10 @@ def build_engine(onnx_path: Path, opts: BuildOptions, progress: TextIO | None = 
     if gpu is None and not flavour.is_rtx:
         raise LivehandError(f"{flavour.label} builds engines on the GPU they will run on, and {why}; "
                             "TensorRT for RTX (pip install tensorrt-rtx) can build without one")
+    if flavour.is_rtx and gpu is not None and gpu.compute_capability not in RTX_CCS:
+        raise LivehandError(f"{flavour.label} does not run on {gpu.name} (compute capability "
+                            f"{gpu.compute_capability[0]}.{gpu.compute_capability[1]}; it supports RTX-class "
+                            "GPUs: 7.5, 8.x, 12.x); install NVIDIA's full TensorRT for this GPU")
     target = target_for(gpu)
     logger = make_logger(trt)
     builder = trt.Builder(logger)

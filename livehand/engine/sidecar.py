@@ -20,6 +20,7 @@ SIDECAR_FORMAT = 1
 # Compute capabilities a TensorRT-RTX engine built without a GPU runs on (its default targets:
 # Ampere, Ada, Blackwell RTX). Not Turing (needs a dedicated build) and not Hopper.
 RTX_PORTABLE_CCS = ((8, 0), (8, 6), (8, 7), (8, 9), (12, 0), (12, 1))
+RTX_CCS = ((7, 5), *RTX_PORTABLE_CCS)  # every GPU TensorRT-RTX runs on (Turing with its own build)
 PORTABLE_TAG = "portable-sm80+"
 _REQUIRED = (("tensorrt", "module"), ("tensorrt", "version"), ("tensorrt", "label"), ("batch", "max"),
              ("target", "compute_capability"))
