@@ -1,20 +1,17 @@
-"""Pure helpers for bench/compare_mediapipe.py: hand matching, distances, PCK, still-segment
-jitter, latency summaries, label loading and the text table.
+"""Pure helpers for bench/compare_mediapipe.py: hand matching, distances, still-segment jitter,
+latency summaries and the text table (PCK against labels comes from livehand.metrics).
 
 Kept free of mediapipe (and of livehand's runtime) so CI's venv can test them. Keypoints here
 are plain arrays float[21, >=2] in frame pixels; a missing hand is None or a row of NaN.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-PCK_THRESHOLDS = (0.05, 0.1, 0.2)
 
 
 def hand_size(kp: np.ndarray) -> float:
@@ -61,21 +58,6 @@ def keypoint_distances(ref: np.ndarray, pred: np.ndarray) -> np.ndarray:
     a = np.asarray(ref, np.float64)[:, :2]
     b = np.asarray(pred, np.float64)[:, :2]
     return np.linalg.norm(a - b, axis=1)
-
-
-def pck(dists: np.ndarray, sizes: np.ndarray, thresholds: Sequence[float] = PCK_THRESHOLDS
-        ) -> dict[str, float]:
-    """PCK per threshold. dists: float[N, K] (NaN = not labelled, excluded; inf = hand not
-    found, counts as a miss); sizes: float[N] the per-hand normaliser."""
-    d = np.asarray(dists, np.float64)
-    s = np.asarray(sizes, np.float64)[:, None]
-    labelled = ~np.isnan(d)
-    n = int(labelled.sum())
-    out = {}
-    for t in thresholds:
-        hit = (d < t * s) & labelled
-        out[f"pck@{t:g}"] = float(hit.sum() / n) if n else float("nan")
-    return out
 
 
 def still_steps(wrist: np.ndarray, sizes: np.ndarray, frac: float = 0.01, smooth: int = 5,
@@ -143,28 +125,6 @@ def side_from_mediapipe(label: str) -> str:
     """MediaPipe labels hands as if the image were a mirrored selfie: its 'Left' is the
     person's right hand. Returns livehand's convention (the person's own hand)."""
     return {"left": "right", "right": "left"}[label.lower()]
-
-
-def load_coco_hands(json_path: Path) -> list[tuple[Path, list[np.ndarray]]]:
-    """(image path, labelled hands float[21, 2] with NaN for unlabelled points) per image.
-    Reads plain COCO hand files (`keypoints`) and COCO-WholeBody (`lefthand_kpts`/`righthand_kpts`
-    with their `*_valid` flags)."""
-    data = json.loads(Path(json_path).read_text())
-    hands: dict[int, list[np.ndarray]] = {int(im["id"]): [] for im in data["images"]}
-    for ann in data["annotations"]:
-        if "lefthand_kpts" in ann:
-            raw = [ann[f"{s}hand_kpts"] for s in ("left", "right") if ann.get(f"{s}hand_valid")]
-        else:
-            raw = [ann["keypoints"]]
-        for kps in raw:
-            kp = np.asarray(kps, np.float64).reshape(-1, 3)
-            xy = kp[:, :2].copy()
-            xy[kp[:, 2] <= 0] = np.nan
-            if (~np.isnan(xy[:, 0])).sum() >= 2:
-                hands[int(ann["image_id"])].append(xy)
-    root = Path(json_path).parent
-    return [(root / im["file_name"], hands[int(im["id"])]) for im in data["images"]
-            if hands[int(im["id"])]]
 
 
 def machine_info() -> dict[str, object]:

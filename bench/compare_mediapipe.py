@@ -42,15 +42,19 @@ except ImportError:  # the project venv has no mediapipe on purpose
     sys.exit("mediapipe is not installed here; run this script with the mediapipe venv, see its docstring")
 
 from bench import compare_lib as cl
+from livehand import metrics
 from livehand.cli import common
 from livehand.draw import draw
 from livehand.hand import Hand, box_of
 from livehand.skeleton import HAND21
+from train.data.coco import read_coco
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 CLIPS = ("asl_hand.25fps.mp4", "human_hand_video.mp4", "sign_language_test.mp4")
-LABELLED = ("freihand", "onehand10k", "panoptic", "coco_wholebody")
+# mmpose samples -> what their labels are. InterHand2.6M's 2D points are projected 3D annotations.
+LABELLED = {"freihand": "human", "onehand10k": "human", "panoptic": "human", "coco_wholebody": "human",
+            "interhand2.6m": "human, 3D projected", "rhd": "synthetic render"}
 ASL_REFERENCE = "asl_hand.full.json"  # MediaPipe full's outputs for asl_hand.25fps.mp4
 LIVEHAND, MP0, MP1 = "livehand", "mediapipe c=0", "mediapipe c=1"
 TILE_H, ROW_W = 320, 1200  # picture: tile height and the widest a row may grow
@@ -184,20 +188,26 @@ def jitter(ref: RunLog, logs: dict[str, RunLog]) -> dict[str, dict[str, float]]:
             for n, (s, k) in sums.items()}
 
 
-def pck_against(labels: Sequence[list[np.ndarray]], log: RunLog) -> dict[str, float]:
-    """PCK of a runner against labelled hands (label hand size = longer side of its keypoint
-    box); a labelled hand with no matched prediction counts as missed at every keypoint."""
-    dists, sizes, hit = [], [], 0
+# (keypoints float[21, 2] px, visible bool[21], side 'left' | 'right' | 'unknown') per labelled hand
+Label = tuple[np.ndarray, np.ndarray, str]
+
+
+def score_labels(labels: Sequence[list[Label]], log: RunLog) -> dict:
+    """livehand.metrics' found rate, EPE, NME and PCK (label size = longer side of its visible
+    keypoint box; a missed hand counts wrong at every keypoint), plus the share of matched hands
+    whose side is right where the label knows it."""
+    scores, extra, side_ok, side_n = [], 0, 0, 0
     for lab, hands in zip(labels, log.hands):
-        pairs = dict(cl.match_hands(lab, [h.keypoints for h in hands]))
-        for i, kp in enumerate(lab):
-            d = np.where(np.isnan(kp[:, 0]), np.nan, np.inf)
-            if i in pairs:
-                d = cl.keypoint_distances(kp, hands[pairs[i]].keypoints)
-                hit += 1
-            dists.append(d)
-            sizes.append(cl.hand_size(kp))
-    return {"hands": len(dists), "found_frac": hit / max(len(dists), 1), **cl.pck(np.array(dists), np.array(sizes))}
+        pred, pairs_in = [h.keypoints for h in hands], [(k, v) for k, v, _ in lab]
+        s, e = metrics.score_image(pred, pairs_in)
+        scores += s
+        extra += e
+        if pred and lab:
+            for i, j in metrics.greedy_match(metrics.match_cost(pred, pairs_in), metrics.MATCH_MAX_COST):
+                if lab[j][2] in ("left", "right"):
+                    side_n += 1
+                    side_ok += hands[i].side == lab[j][2]
+    return {**metrics.summarize(scores, extra), "side_correct": side_ok / side_n if side_n else None}
 
 
 def stage_profile(log: RunLog, warmup: int) -> dict[str, float]:
@@ -277,30 +287,37 @@ def run_clip(path: Path, args, landmarks, detector) -> tuple[dict, np.ndarray | 
     res["livehand_detector_frac"] = tracker.detector_runs / max(tracker.frames, 1)
     if path.name == "asl_hand.25fps.mp4" and (path.parent / ASL_REFERENCE).is_file():
         ref = json.loads((path.parent / ASL_REFERENCE).read_text())
-        labels = [[np.asarray(r, np.float64)[:, :2]] for r in ref[:len(frames)]]
-        res["pck_vs_mediapipe_full_reference"] = {n: pck_against(labels, log) for n, log in logs.items()}
+        labels = [[(np.asarray(r, np.float64)[:, :2], np.ones(21, bool), "unknown")] for r in ref[:len(frames)]]
+        res["pck_vs_mediapipe_full_reference"] = {n: score_labels(labels, log) for n, log in logs.items()}
     row = tiles_for(frames, logs) if args.picture else None
     return res, row
 
 
 def run_labelled(name: str, args, landmarks, detector) -> dict:
-    files = sorted((args.labelled_dir / name).glob("test_*.json"))
-    if not files:
-        raise SystemExit(f"no test_*.json in {args.labelled_dir / name}")
-    items = cl.load_coco_hands(files[0])
-    images = [cv2.imread(str(p)) for p, _ in items]
+    folder = args.labelled_dir / name
+    path = next((p for p in (folder / f"test_{name}_data.json", folder / f"test_{name}.json") if p.is_file()), None)
+    if path is None:
+        raise SystemExit(f"no test_{name}[_data].json in {folder}")
+    records = [r for r in read_coco(path) if r.hands]
+    images = [cv2.imread(str(r.image)) for r in records]
     runners = {LIVEHAND: LivehandRunner(landmarks, detector, static=True),
                MP0: MediaPipeRunner(0, static=True), MP1: MediaPipeRunner(1, static=True)}
     logs = run_alternating(runners, images, 1.0)
     for r in runners.values():
         if isinstance(r, MediaPipeRunner):
             r.close()
-    labels = [hands for _, hands in items]
-    return {"images": len(images), "runners": {n: pck_against(labels, log) for n, log in logs.items()}}
+    labels = [[(h.keypoints, h.visible, h.side) for h in r.hands] for r in records]
+    return {"images": len(images), "labels": LABELLED.get(name, "?"),
+            "runners": {n: score_labels(labels, log) for n, log in logs.items()}}
 
 
 def pct(v: float | None) -> float:
     return float("nan") if v is None else 100.0 * v
+
+
+def pck_cells(p: dict) -> list:
+    return [p["hands"], pct(p["found_rate"]), *(pct(p["pck"][str(t)]) for t in metrics.PCK_THRESHOLDS),
+            pct(p["side_correct"])]
 
 
 def report(res: dict) -> str:
@@ -319,15 +336,13 @@ def report(res: dict) -> str:
                              a.get("median_px"), a.get("median_pct"), a.get("mean_pct"),
                              pct(a.get("side_agree_frac")), r["jitter_px"], r["still_steps"]])
         for n, p in c.get("pck_vs_mediapipe_full_reference", {}).items():
-            pck_rows.append([f"{clip} *", n, p["hands"],
-                             pct(p["found_frac"]), *(pct(p[f"pck@{t:g}"]) for t in cl.PCK_THRESHOLDS)])
+            pck_rows.append([f"{clip} *", n, *pck_cells(p)])
         prof = c["livehand_profile_ms"]
         prof_rows.append([clip, *(f"{k} {v:.1f}" for k, v in prof.items()),
                           f"detector on {100 * c['livehand_detector_frac']:.0f}% of frames"])
     for s, d in res["labelled"].items():
         for n, p in d["runners"].items():
-            pck_rows.append([f"{s} (human labels)", n, p["hands"], pct(p["found_frac"]),
-                             *(pct(p[f"pck@{t:g}"]) for t in cl.PCK_THRESHOLDS)])
+            pck_rows.append([f"{s} ({d['labels']})", n, *pck_cells(p)])
     out += ["Speed (decode excluded; FPS = frames / time in process(); ratio = FPS / MediaPipe c=1 FPS)",
             cl.format_table(["clip", "runner", "frames", "FPS", "ratio", "p50 ms", "p95 ms", "CPU ms/f", "cores"],
                             speed_rows), "",
@@ -337,7 +352,8 @@ def report(res: dict) -> str:
                              "jitter px", "still steps"], acc_rows), ""]
     if pck_rows:
         out += ["PCK (normaliser: longer side of the reference hand's keypoint box; missed hands count as misses)",
-                cl.format_table(["set", "runner", "hands", "found %", "PCK@.05", "PCK@.1", "PCK@.2"], pck_rows)]
+                cl.format_table(["set", "runner", "hands", "found %", "PCK@.05", "PCK@.1", "PCK@.2", "side ok %"],
+                                pck_rows)]
         if any(r[0].endswith("*") for r in pck_rows):
             out.append(f"* reference = {ASL_REFERENCE}, MediaPipe full's own outputs, not human labels")
         out.append("")
@@ -359,7 +375,7 @@ def jsonable(x):
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--clips", nargs="*", default=list(CLIPS), help="clip file names in --video-dir")
-    p.add_argument("--sets", nargs="*", default=list(LABELLED), help="labelled mmpose sets (--sets alone: none)")
+    p.add_argument("--sets", nargs="*", default=list(LABELLED), help="mmpose sample sets (--sets alone: none)")
     p.add_argument("--max-frames", type=int, default=None, help="cap frames per clip")
     p.add_argument("--warmup", type=int, default=5, help="frames per clip left out of the timings")
     p.add_argument("--model", type=Path, default=None, help="livehand landmark model (default: shipped)")
