@@ -1,13 +1,14 @@
 """Backgrounds: random crops of real photos, plus plain, gradient, smooth-noise and clutter fills.
 
 Every photo in ../shared/data/real shows hands, and an unlabelled real hand behind a labelled
-synthetic one would teach the model to ignore hands. So by default only the four sources with
-rooms around the hand (hagrid, subhih-hands, rf-hands-obb, drone-gestures; sign-digits, rps-cv
-and rf-hand-gesture are close-ups where the hand fills the frame) are used, and a crop is
-accepted only if it stays clear of the hands MediaPipe found there (train/labels/
-real_mediapipe.jsonl, boxes grown by 40%); after a few misses a synthetic fill is used instead.
-A hand MediaPipe missed can still slip through. A user folder (--backgrounds) is taken as
-hand-free and used whole.
+synthetic one would teach the model to ignore hands. So by default only the three sources with
+much room around the hand are used (hagrid, subhih-hands, drone-gestures; in sign-digits, rps-cv,
+rf-hand-gesture and rf-hands-obb the hand fills most of the frame), only photos where MediaPipe
+found a hand (train/labels/real_mediapipe.jsonl; elsewhere the hand's place is unknown), and a
+crop is accepted only if it stays clear of those hands (boxes grown by 40%). If two photos give
+no clear crop, a synthetic fill is used instead (under a tenth of the photo draws). A second hand
+MediaPipe missed can still slip through. A user folder (--backgrounds) is taken as hand-free and
+used whole.
 """
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[3]
 REAL = REPO.parent / "shared" / "data" / "real"
 REAL_LABELS = REPO / "train" / "labels" / "real_mediapipe.jsonl"
-SCENE_SOURCES = ("hagrid", "subhih-hands", "rf-hands-obb", "drone-gestures")
+SCENE_SOURCES = ("hagrid", "subhih-hands", "drone-gestures")
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 _PHOTO_SHARE = 0.75
-_TRIES = 6
+_TRIES = 12
 
 
 def _hand_boxes(labels: Path) -> dict[str, list[tuple[float, float, float, float]]]:
@@ -50,11 +51,16 @@ class Backgrounds:
 
     @classmethod
     def default(cls) -> "Backgrounds":
-        """Scene photos from ../shared/data/real with their hands avoided; synthetic fills only if absent."""
+        """Scene photos from ../shared/data/real with their hands avoided; synthetic fills only if the
+        photos or their MediaPipe labels are absent."""
         if not REAL.is_dir():
             return cls([])
-        photos = sorted(p for s in SCENE_SOURCES for p in (REAL / s).glob("*.jpg"))
-        boxes = _hand_boxes(REAL_LABELS) if REAL_LABELS.is_file() else {}
+        if not REAL_LABELS.is_file():
+            return cls([])
+        boxes = _hand_boxes(REAL_LABELS)
+        # Every photo shows a hand: where MediaPipe found none, its place is unknown, so skip it.
+        photos = sorted(p for s in SCENE_SOURCES for p in (REAL / s).glob("*.jpg")
+                        if p.relative_to(REAL).as_posix() in boxes)
         return cls(photos, boxes, REAL)
 
     @classmethod
@@ -66,9 +72,10 @@ class Backgrounds:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         if self.photos and rng.random() < _PHOTO_SHARE:
-            crop = self._photo_crop(rng, size)
-            if crop is not None:
-                return crop
+            for _ in range(2):
+                crop = self._photo_crop(rng, size)
+                if crop is not None:
+                    return crop
         return synthetic_fill(rng, size)
 
     def _photo_crop(self, rng: np.random.Generator, size: int) -> np.ndarray | None:
@@ -80,7 +87,7 @@ class Backgrounds:
         key = path.relative_to(self.root).as_posix() if self.root else ""
         boxes = np.asarray(self.hand_boxes.get(key, []), np.float64).reshape(-1, 4)
         for _ in range(_TRIES):
-            side = rng.uniform(0.25, 1.0) * min(h, w)
+            side = rng.uniform(0.2, 0.8) * min(h, w)
             x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
             ix = np.clip(np.minimum(boxes[:, 2], x0 + side) - np.maximum(boxes[:, 0], x0), 0, None)
             iy = np.clip(np.minimum(boxes[:, 3], y0 + side) - np.maximum(boxes[:, 1], y0), 0, None)

@@ -17,6 +17,7 @@ from .background import Backgrounds
 from .handmodel import load_pair
 from .labels import allowed_parts, label_hand
 from .render import Renderer
+from .pose import sample_rotations
 from .scene import build_scene, sample_framing, sample_view
 
 MODEL_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "hand-model"
@@ -47,7 +48,8 @@ class SyntheticGenerator:
         rng = np.random.default_rng([self.seed, index])
         side = "left" if rng.random() < 0.5 else "right"
         model = self.models[side]
-        scene = build_scene(model, rng, self.size, sample_framing(rng), sample_view(rng))
+        rotations = sample_rotations(model, rng)
+        scene = build_scene(model, rotations, rng, self.size, sample_framing(rng), sample_view(rng))
         frame = self.renderer.render(scene.positions, scene.normals, scene.palm, scene.part, scene.faces,
                                      scene.focal, sample_shading(rng))
         image = composite(frame.rgb, frame.alpha, self.backgrounds.sample(rng, self.size))

@@ -145,6 +145,14 @@ class Renderer:
     def render(self, positions: np.ndarray, normals: np.ndarray, palm: np.ndarray, part: np.ndarray,
                faces: np.ndarray, focal: float, shading: Shading) -> Frame:
         """positions/normals float32[N, 3] in camera space (metres), palm/part float[N], faces uint32[M, 3]."""
+        with self.ctx:  # make this context current: another Renderer in the process may have switched it
+            rgba, parts = self._draw(positions, normals, palm, part, faces, focal, shading)
+        parts = np.where(rgba[..., 3] > 0, parts, np.uint8(BACKGROUND_PART))  # clear() zeroed it
+        small = cv2.resize(rgba, (self.size, self.size), interpolation=cv2.INTER_AREA) if self.ss > 1 else rgba
+        return Frame(small[..., :3].copy(), small[..., 3].astype(np.float32) / 255.0, parts)
+
+    def _draw(self, positions: np.ndarray, normals: np.ndarray, palm: np.ndarray, part: np.ndarray,
+              faces: np.ndarray, focal: float, shading: Shading) -> tuple[np.ndarray, np.ndarray]:
         self._buffers(len(positions), faces.size)
         data = np.concatenate([positions, normals, palm[:, None], part[:, None]], 1).astype(np.float32)
         self._vbo.write(data.tobytes())
@@ -168,9 +176,7 @@ class Renderer:
         side = self.size * self.ss
         rgba = np.frombuffer(self.fbo.read(components=4, attachment=0), np.uint8).reshape(side, side, 4)
         parts = np.frombuffer(self.fbo.read(components=1, attachment=1, dtype="f1"), np.uint8).reshape(side, side)
-        parts = np.where(rgba[..., 3] > 0, parts, np.uint8(BACKGROUND_PART))  # clear() zeroed it
-        small = cv2.resize(rgba, (self.size, self.size), interpolation=cv2.INTER_AREA) if self.ss > 1 else rgba
-        return Frame(small[..., :3].copy(), small[..., 3].astype(np.float32) / 255.0, parts)
+        return rgba, parts
 
     def release(self) -> None:
         self.ctx.release()

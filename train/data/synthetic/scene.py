@@ -14,12 +14,12 @@ import numpy as np
 from .forearm import forearm_mesh
 from .handmodel import HandModel
 from .kinematics import axis_angle, forward_kinematics, keypoints, skin
-from .pose import sample_rotations
 
 FOREARM_PART = 25  # part id of forearm pixels (joint ids are 0..24)
 # Wrist frame -> camera for the back of the hand facing the camera, fingers up: +X stays x, +Y (back
 # of hand) points at the camera (-z), +Z (towards the arm) points down the image (+y).
-_BACK_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+BACK_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+PALM_VIEW = axis_angle(np.array([0.0, 1.0, 0.0]), np.pi) @ BACK_VIEW  # turned about the image's vertical
 
 
 @dataclass
@@ -66,12 +66,12 @@ def sample_view(rng: np.random.Generator) -> np.ndarray:
             [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
             [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
         ])
-        return view @ _BACK_VIEW
-    flip = axis_angle(np.array([0.0, 1.0, 0.0]), np.pi) if rng.random() < 0.5 else np.eye(3)
+        return view @ BACK_VIEW
+    facing = PALM_VIEW if rng.random() < 0.5 else BACK_VIEW
     tilt_axis = np.array([*rng.normal(size=2), 0.0])
     tilt = axis_angle(tilt_axis / np.linalg.norm(tilt_axis), np.radians(rng.uniform(0, 65)))
     spin = axis_angle(np.array([0.0, 0.0, 1.0]), rng.uniform(0, 2 * np.pi))
-    return spin @ tilt @ flip @ _BACK_VIEW
+    return spin @ tilt @ facing
 
 
 def _rigid(rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
@@ -85,10 +85,10 @@ def _project(points: np.ndarray, focal: float) -> np.ndarray:
     return focal * points[:, :2] / points[:, 2:3]
 
 
-def build_scene(model: HandModel, rng: np.random.Generator, size: int, framing: Framing,
-                view: np.ndarray) -> Scene:
-    """Pose `model` randomly and frame it: the hand's projected box gets side `framing.fill * size`."""
-    rotations = sample_rotations(model, rng)
+def build_scene(model: HandModel, rotations: np.ndarray, rng: np.random.Generator, size: int,
+                framing: Framing, view: np.ndarray) -> Scene:
+    """Pose `model` by its joint rotations (pose.sample_rotations), turn it by `view` (wrist frame ->
+    camera) and frame it so its projected box gets side `framing.fill * size`; rng draws the forearm."""
     wrist = model.index("wrist")
     turn = view @ model.bind[wrist, :3, :3].T  # model -> camera rotation
     pose = forward_kinematics(model, rotations, _rigid(turn, np.zeros(3)))
@@ -112,7 +112,7 @@ def build_scene(model: HandModel, rng: np.random.Generator, size: int, framing: 
 
     pose = forward_kinematics(model, rotations, root)
     verts, normals = skin(model, pose)
-    arm_pos, arm_nrm, arm_faces = forearm_mesh(model.wrist_section, rng.uniform(0.18, 0.3),
+    arm_pos, arm_nrm, arm_faces = forearm_mesh(model.wrist_section, rng.uniform(0.3, 0.45),
                                                rng.uniform(1.05, 1.3), rng.uniform(1.3, 1.8))
     arm_palm = np.clip(-arm_nrm[:, 1], 0, 1)  # inner forearm (the palm side, wrist -Y) is lighter too
     arm_frame = root @ model.bind[wrist]  # the wrist's frame before its own bend: the arm does not bend

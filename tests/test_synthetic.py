@@ -1,0 +1,185 @@
+"""Synthetic renders of the MIT rigged hands: rig conventions, labels, visibility, determinism, CLI.
+
+Rendering tests need moderngl, pygltflib, the hand models in ../shared/data/hand-model and an
+OpenGL context (EGL/Mesa); each is skipped with the reason when missing.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pygltflib", reason="synthetic renders need the synth extra (pygltflib)")
+
+from train.data.synthetic.generator import MODEL_DIR  # noqa: E402
+from train.data.synthetic.handmodel import KEYPOINT_JOINTS, load_pair  # noqa: E402
+from train.data.synthetic.kinematics import axis_angle, forward_kinematics, keypoints, skin  # noqa: E402
+from train.data.synthetic.scene import BACK_VIEW, PALM_VIEW, Framing, build_scene  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not (MODEL_DIR / "left.glb").is_file(), reason=f"no hand models in {MODEL_DIR}")
+THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 4, 5, 9, 17
+TIPS, MCPS = [8, 12, 16, 20], [5, 9, 13, 17]
+CENTRED = Framing(fov_deg=40.0, fill=0.6, offset=(0.0, 0.0))
+
+
+@pytest.fixture(scope="module")
+def models():
+    return load_pair(str(MODEL_DIR))
+
+
+@pytest.fixture(scope="module")
+def generator():
+    pytest.importorskip("moderngl", reason="synthetic renders need the synth extra (moderngl)")
+    from train.data.synthetic.generator import SyntheticGenerator
+
+    try:
+        gen = SyntheticGenerator(seed=7, size=128)
+    except RuntimeError as exc:  # no GL context on this machine
+        pytest.skip(str(exc))
+    yield gen
+    gen.close()
+
+
+def rest(model) -> np.ndarray:
+    return np.tile(np.eye(3), (len(model.names), 1, 1))
+
+
+def curl(model, mcp: float = 90, pip: float = 100, dip: float = 65) -> np.ndarray:
+    """The four fingers flexed by these angles (degrees; the default is a fist), thumb at rest."""
+    rot = rest(model)
+    for finger in ("index", "middle", "ring", "pinky"):
+        for joint, deg in (("phalanx-proximal", mcp), ("phalanx-intermediate", pip), ("phalanx-distal", dip)):
+            rot[model.index(f"{finger}-finger-{joint}")] = axis_angle(np.array([-1.0, 0, 0]), np.radians(deg))
+    return rot
+
+
+def test_rig_maps_21_joints_by_name_and_skins_to_the_bind_pose(models):
+    for side, m in models.items():
+        assert [m.names[j] for j in m.keypoint_joints] == list(KEYPOINT_JOINTS)
+        world = forward_kinematics(m, rest(m), np.eye(4))
+        np.testing.assert_allclose(world, m.bind, atol=1e-6)
+        verts, _ = skin(m, world)
+        np.testing.assert_allclose(verts, m.positions, atol=1e-6)
+        # The middle tip label sits at the end of the fingertip (the joint itself is ~12 mm short):
+        # the hand's farthest vertex along the distal bone is level with it.
+        kp = keypoints(m, world)
+        distal = (kp[12] - kp[11]) / np.linalg.norm(kp[12] - kp[11])
+        assert abs(((m.positions - kp[12]) @ distal).max()) < 0.001, side
+
+
+def test_left_and_right_models_are_mirror_images(models):
+    left = keypoints(models["left"], forward_kinematics(models["left"], rest(models["left"]), np.eye(4)))
+    right = keypoints(models["right"], forward_kinematics(models["right"], rest(models["right"]), np.eye(4)))
+    mirrored = left * [-1, 1, 1]
+    assert np.abs((mirrored - mirrored[0]) - (right - right[0])).max() < 0.006  # metres
+
+
+def test_flexion_bends_fingers_towards_the_palm(models):
+    for side, m in models.items():
+        wrist = m.bind[m.index("wrist")]
+        palm_normal = -wrist[:3, 1]  # +Y is the back of the hand
+        open_kp = keypoints(m, forward_kinematics(m, rest(m), np.eye(4)))
+        bent_kp = keypoints(m, forward_kinematics(m, curl(m, mcp=60, pip=0, dip=0), np.eye(4)))
+        moved = (bent_kp[TIPS] - open_kp[TIPS]) @ palm_normal
+        assert (moved > 0.02).all(), (side, moved)
+
+
+@pytest.mark.parametrize("side,thumb_left", [("left", True), ("right", False)])
+def test_palm_view_puts_the_thumb_on_the_anatomical_side(models, side, thumb_left):
+    """Palm to the camera, fingers up: a left hand's thumb is on the image's left, a right's on its right."""
+    scene = build_scene(models[side], rest(models[side]), np.random.default_rng(0), 256, CENTRED, PALM_VIEW)
+    uv = scene.project(scene.keypoints)
+    assert uv[MIDDLE_MCP, 1] < uv[0, 1]  # fingers up
+    assert (uv[THUMB_TIP, 0] < uv[PINKY_MCP, 0]) == thumb_left
+    assert (uv[INDEX_MCP, 0] < uv[PINKY_MCP, 0]) == thumb_left
+    # ...and the palm really faces the camera: the palm-side vertices are the nearer ones.
+    hand = slice(0, len(models[side].palm))
+    depth = scene.positions[hand, 2]
+    palmar = models[side].palm > 0.5
+    assert depth[palmar].mean() < depth[~palmar].mean()
+
+
+def test_labels_are_21_finite_points_with_coco_visibility(generator):
+    for i in range(6):
+        s = generator.sample(i)
+        assert s.image.shape == (128, 128, 3) and s.image.dtype == np.uint8
+        assert s.hand["side"] in ("left", "right")
+        kp = np.asarray(s.hand["keypoints"], np.float64)
+        assert kp.shape == (21, 3) and np.isfinite(kp).all()
+        assert set(kp[:, 2]) <= {0, 1, 2}
+        inside = ((kp[:, :2] >= -0.5) & (kp[:, :2] <= 127.5)).all(1)
+        np.testing.assert_array_equal(inside, kp[:, 2] > 0)
+
+
+def test_projected_wrist_lies_on_the_rendered_hand(generator, models):
+    rng = np.random.default_rng(3)
+    from train.data.synthetic.appearance import sample_shading
+    from train.data.synthetic.pose import sample_rotations
+    from train.data.synthetic.scene import sample_framing, sample_view
+
+    for _ in range(8):
+        m = models[("left", "right")[rng.integers(2)]]
+        framing = Framing(sample_framing(rng).fov_deg, rng.uniform(0.4, 0.7), tuple(rng.uniform(-0.8, 0.8, 2)))
+        scene = build_scene(m, sample_rotations(m, rng), rng, 128, framing, sample_view(rng))
+        frame = generator.renderer.render(scene.positions, scene.normals, scene.palm, scene.part, scene.faces,
+                                          scene.focal, sample_shading(rng))
+        x, y = np.round(scene.project(scene.keypoints[:1])[0]).astype(int)
+        assert frame.alpha[y, x] > 0.99
+        assert frame.alpha.mean() < 0.9  # and the image is not simply all hand
+
+
+def test_fist_from_the_back_hides_the_fingertips_but_not_the_knuckles(generator, models):
+    from train.data.synthetic.appearance import sample_shading
+    from train.data.synthetic.labels import allowed_parts, label_hand
+
+    for side, m in models.items():
+        rng = np.random.default_rng(1)
+        scene = build_scene(m, curl(m), rng, 128, CENTRED, BACK_VIEW)
+        frame = generator.renderer.render(scene.positions, scene.normals, scene.palm, scene.part, scene.faces,
+                                          scene.focal, sample_shading(rng))
+        v = np.array(label_hand(scene, allowed_parts(m), frame.part, generator.renderer.ss))[:, 2]
+        assert (v[TIPS] == 1).all(), (side, v)
+        assert (v[MCPS] == 2).all(), (side, v)
+        assert v[0] == 2
+
+
+def test_same_seed_same_labels_and_image_other_seed_differs(generator):
+    from train.data.synthetic.generator import SyntheticGenerator
+
+    again = SyntheticGenerator(seed=7, size=128)
+    other = SyntheticGenerator(seed=8, size=128)
+    try:
+        a, b, c = generator.sample(2), again.sample(2), other.sample(2)
+    finally:
+        again.close()
+        other.close()
+    assert a.hand == b.hand
+    np.testing.assert_array_equal(a.image, b.image)
+    assert a.hand["keypoints"] != c.hand["keypoints"]
+
+
+def test_cli_writes_images_and_readable_labels(generator, tmp_path, capsys):
+    import cv2
+
+    from train.data.records import read_jsonl
+    from train.data.synthetic.__main__ import main
+
+    assert main(["--out", str(tmp_path), "--count", "3", "--seed", "1", "--size", "96", "--workers", "1"]) == 0
+    assert "images/s" in capsys.readouterr().out
+    records = read_jsonl(tmp_path / "labels.jsonl")
+    assert [r.image.name for r in records] == ["000000.jpg", "000001.jpg", "000002.jpg"]
+    for r in records:
+        assert r.source == "synthetic" and len(r.hands) == 1 and r.hands[0].keypoints.shape == (21, 2)
+        assert cv2.imread(str(r.image)).shape == (96, 96, 3)
+
+
+def test_no_gl_context_is_one_clear_error(monkeypatch, tmp_path, capsys):
+    moderngl = pytest.importorskip("moderngl", reason="synthetic renders need the synth extra (moderngl)")
+    from train.data.synthetic.__main__ import main
+
+    def no_context(**kwargs):
+        raise Exception("eglInitialize failed")
+
+    monkeypatch.setattr(moderngl, "create_standalone_context", no_context)
+    assert main(["--out", str(tmp_path), "--count", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no OpenGL context" in err[0] and "eglInitialize failed" in err[0]
