@@ -184,7 +184,9 @@ def fit(cfg: TrainConfig) -> Path:
     meta = _meta(cfg)
     train_ds, val_ds = _datasets(cfg, meta)
     n_keypoints = train_ds.data["keypoints"].shape[1] if cfg.kind == "landmarks" else 21
-    net = HeatmapNet(NetConfig(cfg.kind, n_keypoints, cfg.width, cfg.out_stride, tuple(cfg.decoder_channels))).to(device)
+    net = HeatmapNet(NetConfig(cfg.kind, n_keypoints, cfg.width, cfg.out_stride, tuple(cfg.decoder_channels)))
+    # channels-last: 3.4x faster training steps on the CPU here (1.06 s vs 3.62 s per batch of 64)
+    net = net.to(device, memory_format=torch.channels_last)
     if cfg.init:
         net.load_state_dict(torch.load(cfg.init, map_location=device, weights_only=False)["state_dict"])
         print(f"initialised from {cfg.init}")
@@ -213,6 +215,7 @@ def fit(cfg: TrainConfig) -> Path:
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", mininterval=20, ncols=100)
         for batch in bar:
             batch = [b.to(device, non_blocking=True) for b in batch]
+            batch[0] = batch[0].contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 loss, parts = compute_loss(cfg.kind, net(batch[0]), batch)
             opt.zero_grad(set_to_none=True)
@@ -231,7 +234,7 @@ def fit(cfg: TrainConfig) -> Path:
         if _score(cfg.kind, val) > best:
             best = _score(cfg.kind, val)
             save_checkpoint(out / "best.pt", net, meta, **extra)
-        net.to(device)
+        net.to(device, memory_format=torch.channels_last)
         (out / "history.json").write_text(json.dumps(history, indent=1))
         _plot(history, out / "training.png")
     best_net, _, _ = load_checkpoint(out / "best.pt")
