@@ -1,6 +1,7 @@
 """Write synthetic hand renders and their labels:
 
-    python -m train.data.synthetic --out data/synthetic --count 10000 --seed 0 [--size 256] [--backgrounds DIR] [--workers 2]
+    python -m train.data.synthetic --out data/synthetic --count 10000 --seed 0 [--size 256]
+        [--backgrounds DIR] [--workers 2] [--sheet PNG]
 
 DIR/images/NNNNNN.jpg (NNNNNN = image index) and DIR/labels.jsonl in livehand's JSON-lines
 format (read it with train.data.records.read_jsonl). Prints images/s at the end.
@@ -14,8 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
+
 from .generator import MODEL_DIR
 from .pool import generate
+from .sheet import contact_sheet
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="folder of hand-free photos (default: scene crops of ../shared/data/real avoiding their hands)")
     p.add_argument("--model-dir", type=str, default=str(MODEL_DIR), help="folder with left.glb and right.glb")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="rendering processes")
+    p.add_argument("--sheet", type=Path, default=None, help="also write a PNG contact sheet of the first 8 images")
     args = p.parse_args(argv)
 
     (args.out / "images").mkdir(parents=True, exist_ok=True)
@@ -45,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     print(f"{args.count} images ({args.size} px) in {elapsed:.1f} s: {args.count / elapsed:.1f} images/s "
           f"with {args.workers} worker(s), start-up included -> {args.out}")
+    if args.sheet:
+        args.sheet.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(args.sheet), contact_sheet(args.out))
     return 0
 
 

@@ -23,8 +23,8 @@ def forearm_mesh(section: tuple[float, float, float, float], length: float, wide
     cx, cy, ax, ay = section
     theta = np.linspace(0, 2 * np.pi, _AROUND, endpoint=False)
     t = np.linspace(0, 1, _ALONG)[:, None]
-    half_x = 0.95 * ax * (1 + (widen - 1) * t)
-    half_y = 0.95 * ay * (1 + (thicken - 1) * t)
+    half_x = ax * (1 + (widen - 1) * t)
+    half_y = ay * (1 + (thicken - 1) * t)
     cos, sin = np.cos(theta)[None], np.sin(theta)[None]
     ring = np.stack([cx + half_x * cos, cy + half_y * sin, np.broadcast_to(length * t, (_ALONG, _AROUND))], -1)
     normal = np.stack([cos / half_x, sin / half_y, np.zeros((_ALONG, _AROUND))], -1)

@@ -61,5 +61,7 @@ def sample_rotations(model: HandModel, rng: np.random.Generator) -> np.ndarray:
     rot[model.index("thumb-metacarpal")] = _bend(thumb * 40 - 10 + rng.normal(0, 6), rng.uniform(-15, 25), radial)
     rot[model.index("thumb-phalanx-proximal")] = _bend(np.clip(thumb * 45 + rng.normal(0, 10), -5, 60), 0, radial)
     rot[model.index("thumb-phalanx-distal")] = _bend(np.clip(thumb * 60 + rng.normal(0, 15), -20, 80), 0, radial)
-    rot[model.index("wrist")] = _bend(rng.uniform(-35, 35), rng.uniform(-15, 15), radial)
+    # Wrist bend kept moderate: the hand mesh turns rigidly about the wrist joint, so larger bends
+    # open a visible step where it meets the (unbent) forearm.
+    rot[model.index("wrist")] = _bend(rng.uniform(-25, 25), rng.uniform(-12, 12), radial)
     return rot
