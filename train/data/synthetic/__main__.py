@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
           f"with {args.workers} worker(s), start-up included -> {args.out}")
     if args.sheet:
         args.sheet.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(args.sheet), contact_sheet(args.out))
+        cv2.imwrite(str(args.sheet), contact_sheet(args.out), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return 0
 
 
