@@ -14,9 +14,14 @@ _LUMA_BGR = np.array([0.114, 0.587, 0.299])
 
 def composite(hand_rgb: np.ndarray, alpha: np.ndarray, background_bgr: np.ndarray) -> np.ndarray:
     """Float32 BGR image, the hand laid over the background by its anti-aliased coverage."""
-    a = alpha[..., None]
-    background = background_bgr.astype(np.float32)
-    return background + (hand_rgb[..., ::-1].astype(np.float32) - background) * a
+    image = background_bgr.astype(np.float32)
+    ys, xs = np.nonzero(alpha.any(1))[0], np.nonzero(alpha.any(0))[0]
+    if len(ys) == 0:
+        return image
+    box = np.s_[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1]  # blend only where the hand and arm are
+    a = alpha[box][..., None]
+    image[box] += (hand_rgb[box][..., ::-1].astype(np.float32) - image[box]) * a
+    return image
 
 
 def add_occluders(image: np.ndarray, box: tuple[float, float, float, float], texture: np.ndarray,

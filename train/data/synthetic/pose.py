@@ -28,6 +28,10 @@ def _radial_sign(model: HandModel) -> float:
     return float(np.sign(-index[:3, 0] @ towards_thumb))
 
 
+def _clip(value: float, lo: float, hi: float) -> float:
+    return min(max(value, lo), hi)  # np.clip costs ~10 us per scalar call
+
+
 def _bend(flex_deg: float, spread_deg: float, radial: float) -> np.ndarray:
     """Abduct first, then flex about the abducted bone's own hinge axis."""
     return axis_angle(_Y, np.radians(spread_deg) * radial) @ axis_angle(-_X, np.radians(flex_deg))
@@ -49,9 +53,9 @@ def sample_rotations(model: HandModel, rng: np.random.Generator) -> np.ndarray:
     radial = _radial_sign(model)
     spread = rng.uniform(-0.2, 1.0)
     for finger, curl in zip(FINGERS, _finger_curls(rng)):
-        mcp = np.clip(curl * 85 + rng.normal(0, 8), -20, 90)
-        pip = np.clip(curl * 100 + rng.normal(0, 8), -3, 105)
-        dip = np.clip(pip * 2 / 3 + rng.normal(0, 5), -5, 80)
+        mcp = _clip(curl * 85 + rng.normal(0, 8), -20, 90)
+        pip = _clip(curl * 100 + rng.normal(0, 8), -3, 105)
+        dip = _clip(pip * 2 / 3 + rng.normal(0, 5), -5, 80)
         abduct = spread * _SPREAD[finger] * (1 - max(mcp, 0) / 110) + rng.normal(0, 2)
         rot[model.index(f"{finger}-finger-metacarpal")] = _bend(rng.uniform(0, _CUP[finger]), 0, radial)
         rot[model.index(f"{finger}-finger-phalanx-proximal")] = _bend(mcp, abduct, radial)
@@ -59,8 +63,8 @@ def sample_rotations(model: HandModel, rng: np.random.Generator) -> np.ndarray:
         rot[model.index(f"{finger}-finger-phalanx-distal")] = _bend(dip, 0, radial)
     thumb = rng.uniform(0, 1)  # 0 out to the side .. 1 folded across the palm
     rot[model.index("thumb-metacarpal")] = _bend(thumb * 40 - 10 + rng.normal(0, 6), rng.uniform(-15, 25), radial)
-    rot[model.index("thumb-phalanx-proximal")] = _bend(np.clip(thumb * 45 + rng.normal(0, 10), -5, 60), 0, radial)
-    rot[model.index("thumb-phalanx-distal")] = _bend(np.clip(thumb * 60 + rng.normal(0, 15), -20, 80), 0, radial)
+    rot[model.index("thumb-phalanx-proximal")] = _bend(_clip(thumb * 45 + rng.normal(0, 10), -5, 60), 0, radial)
+    rot[model.index("thumb-phalanx-distal")] = _bend(_clip(thumb * 60 + rng.normal(0, 15), -20, 80), 0, radial)
     # Wrist bend kept moderate: the hand mesh turns rigidly about the wrist joint, so larger bends
     # open a visible step where it meets the (unbent) forearm.
     rot[model.index("wrist")] = _bend(rng.uniform(-25, 25), rng.uniform(-12, 12), radial)

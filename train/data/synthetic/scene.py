@@ -92,7 +92,7 @@ def build_scene(model: HandModel, rotations: np.ndarray, rng: np.random.Generato
     wrist = model.index("wrist")
     turn = view @ model.bind[wrist, :3, :3].T  # model -> camera rotation
     pose = forward_kinematics(model, rotations, _rigid(turn, np.zeros(3)))
-    verts, _ = skin(model, pose)
+    verts, normals = skin(model, pose)
     focal = size / 2 / np.tan(np.radians(framing.fov_deg) / 2)
 
     # Distance from the box size (projection scales ~1/z), then the shift in pixels; perspective makes
@@ -107,11 +107,8 @@ def build_scene(model: HandModel, rotations: np.ndarray, rng: np.random.Generato
         margin = np.maximum(size / 2 - np.ptp(uv, 0) / 2, 0)
         target = np.asarray(framing.offset) * margin
         shift[:2] += (target - (uv.min(0) + uv.max(0)) / 2) * shift[2] / focal
-    translation = shift - centre
+    translation = shift - centre  # skinning commutes with the root transform: just move the result
     root = _rigid(turn, translation)
-
-    pose = forward_kinematics(model, rotations, root)
-    verts, normals = skin(model, pose)
     arm_pos, arm_nrm, arm_faces = forearm_mesh(model.wrist_section, rng.uniform(0.3, 0.45),
                                                rng.uniform(1.05, 1.3), rng.uniform(1.3, 1.8))
     arm_palm = np.clip(-arm_nrm[:, 1], 0, 1)  # inner forearm (the palm side, wrist -Y) is lighter too
@@ -121,12 +118,12 @@ def build_scene(model: HandModel, rotations: np.ndarray, rng: np.random.Generato
     dominant = model.joints[np.arange(len(model.joints)), model.weights.argmax(1)]
     return Scene(
         side=model.side,
-        positions=np.concatenate([verts, arm_pos]).astype(np.float32),
+        positions=np.concatenate([verts + translation, arm_pos]).astype(np.float32),
         normals=np.concatenate([normals, arm_nrm]).astype(np.float32),
         palm=np.concatenate([model.palm, arm_palm]).astype(np.float32),
         part=np.concatenate([dominant, np.full(len(arm_pos), FOREARM_PART)]).astype(np.float32),
         faces=np.concatenate([model.faces, arm_faces + len(verts)]),
-        keypoints=keypoints(model, pose),
+        keypoints=keypoints(model, pose) + translation,
         focal=float(focal),
         size=size,
     )
