@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 
+from .background import Backgrounds
 from .generator import MODEL_DIR
 from .pool import generate
 from .sheet import contact_sheet
@@ -29,12 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="image i is a function of (seed, i) only")
     p.add_argument("--size", type=int, default=256, help="square image side in pixels")
     p.add_argument("--backgrounds", type=str, default=None,
-                   help="folder of hand-free photos (default: scene crops of ../shared/data/real avoiding their hands)")
+                   help="folder of hand-free photos "
+                        "(default: scene crops of ../shared/data/real avoiding their hands)")
     p.add_argument("--model-dir", type=str, default=str(MODEL_DIR), help="folder with left.glb and right.glb")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="rendering processes")
     p.add_argument("--sheet", type=Path, default=None, help="also write a PNG contact sheet of the first 8 images")
     args = p.parse_args(argv)
 
+    if args.backgrounds:
+        try:  # check here: a worker failing at start-up only reports a broken pool
+            Backgrounds.from_folder(args.backgrounds)
+        except ValueError as exc:
+            p.error(str(exc))
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:

@@ -23,7 +23,8 @@ def srgb_to_linear(hex_colour: str) -> np.ndarray:
 def sample_skin(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(albedo, palm albedo) in linear RGB."""
     i = rng.integers(0, len(MONK_SRGB) - 1)
-    albedo = srgb_to_linear(MONK_SRGB[i]) + rng.uniform() * (srgb_to_linear(MONK_SRGB[i + 1]) - srgb_to_linear(MONK_SRGB[i]))
+    darker, lighter = srgb_to_linear(MONK_SRGB[i + 1]), srgb_to_linear(MONK_SRGB[i])
+    albedo = lighter + rng.uniform() * (darker - lighter)
     albedo = np.clip(albedo * rng.normal(1.0, 0.05, 3), 0.0, 1.0)
     palm = albedo + rng.uniform(0.3, 0.55) * (srgb_to_linear(_PALM_SRGB) - albedo)
     return albedo, palm

@@ -93,7 +93,8 @@ class Backgrounds:
             iy = np.clip(np.minimum(boxes[:, 3], y0 + side) - np.maximum(boxes[:, 1], y0), 0, None)
             if (ix * iy).sum() < 0.02 * side * side:
                 m = np.array([[size / side, 0, -x0 * size / side], [0, size / side, -y0 * size / side]])
-                crop = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+                crop = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REFLECT)
                 return crop[:, ::-1].copy() if rng.random() < 0.5 else crop
         return None
 

@@ -24,7 +24,8 @@ def contact_sheet(folder: Path, count: int = 8, columns: int = 4, scale: float =
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
             for hand in rec["hands"]:
                 _draw_hand(image, np.asarray(hand["keypoints"], np.float64), scale)
-                cv2.putText(image, hand["side"], (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
+                cv2.putText(image, hand["side"], (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2,
+                            cv2.LINE_AA)
             tiles.append(image)
     if not tiles:
         raise ValueError(f"{folder}: no labelled images for a contact sheet")
