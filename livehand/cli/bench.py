@@ -10,6 +10,7 @@ import typer
 
 from livehand.cli import common
 from livehand.cli.app import app
+from livehand.smoothing import OneEuroParams
 from livehand.pipeline import Outputs, Pipeline, Summary
 from livehand.sources import VideoSource
 
@@ -55,14 +56,18 @@ def bench(
     detector: common.DetectorOpt = None,
     backend: common.BackendOpt = "auto",
     max_hands: common.MaxHandsOpt = 2,
+    no_smoothing: Annotated[bool, typer.Option("--no-smoothing", help="measure raw keypoints")] = False,
+    min_cutoff: common.MinCutoffOpt = OneEuroParams.min_cutoff,
+    beta: common.BetaOpt = OneEuroParams.beta,
+    build_engine: common.BuildEngineOpt = False,
 ) -> None:
     """Every frame, no display, drawing included: FPS, per-stage p50/p95, detector-run fraction,
     jitter, backend and model."""
-    landmarks = common.load_landmarks(model, backend)
+    landmarks = common.load_landmarks(model, backend, build_engine)
     common.require_hand21(landmarks, model)
-    det = common.load_detector(detector, backend)
+    det = common.load_detector(detector, backend, build_engine)
     tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=False,
-                                   smoothing=True, static=False)
+                                   smoothing=not no_smoothing, static=False, min_cutoff=min_cutoff, beta=beta)
     source = VideoSource(video)
     summary = Pipeline(source, tracker, Outputs(), live=False, draw=True, max_frames=max_frames).run()
     report = bench_report(summary, source, landmarks, det)

@@ -25,11 +25,27 @@ BackendOpt = Annotated[str, typer.Option(
 MaxHandsOpt = Annotated[int, typer.Option("--max-hands", min=1, max=16, help="most hands to track")]
 LayoutOpt = Annotated[Optional[str], typer.Option(
     "--layout", help="keypoints in the output: 21 or 17 (default: the model's own)")]
+BuildEngineOpt = Annotated[bool, typer.Option(
+    "--build-engine", help="with an NVIDIA GPU and TensorRT: build an engine for the ONNX model if none exists")]
+MinCutoffOpt = Annotated[float, typer.Option(
+    "--min-cutoff", min=0.001, help="One Euro: cutoff (Hz) of a still hand; lower = steadier, more lag")]
+BetaOpt = Annotated[float, typer.Option(
+    "--beta", min=0.0, help="One Euro: how fast the cutoff rises with speed (per hand size/s); higher = less lag")]
 
 
-def load_landmarks(path: Path | None, backend: str) -> Backend:
+def _resolve(path: Path, backend: str, build_engine: bool) -> Path:
+    """An ONNX path -> the TensorRT engine to use instead, when --backend auto/tensorrt finds or
+    builds one for this GPU (livehand.engine.resolve); otherwise the path itself."""
+    if backend == "onnxruntime":
+        return path
+    from livehand.engine.resolve import resolve_model
+
+    return resolve_model(path, backend, build=build_engine)
+
+
+def load_landmarks(path: Path | None, backend: str, build_engine: bool = False) -> Backend:
     """The landmark model; a detector passed by mistake or an unknown layout is a clear error."""
-    model = load_backend(model_path(path, DEFAULT_LANDMARKS, "--model"), backend)
+    model = load_backend(_resolve(model_path(path, DEFAULT_LANDMARKS, "--model"), backend, build_engine), backend)
     if model.meta.kind != "landmarks":
         raise LivehandError(f"{path or DEFAULT_LANDMARKS} is a {model.meta.kind} model; --model needs a "
                             "landmark model")
@@ -40,11 +56,11 @@ def load_landmarks(path: Path | None, backend: str) -> Backend:
     return model
 
 
-def load_detector(path: Path | None, backend: str) -> Backend:
-    path = model_path(path, DEFAULT_DETECTOR, "--detector")
-    # --backend tensorrt is about the landmark engine; an ONNX detector still runs on ONNX Runtime.
-    if backend == "tensorrt" and path.suffix.lower() == ".onnx":
+def load_detector(path: Path | None, backend: str, build_engine: bool = False) -> Backend:
+    # --backend tensorrt is about the landmark engine; the detector uses an engine when one exists.
+    if backend == "tensorrt":
         backend = "auto"
+    path = _resolve(model_path(path, DEFAULT_DETECTOR, "--detector"), backend, build_engine)
     model = load_backend(path, backend)
     if model.meta.kind != "detector":
         raise LivehandError(f"{path} is a {model.meta.kind} model; --detector needs a detector model")
@@ -79,9 +95,10 @@ def _hands_to_17(hands: list[Hand]) -> list[Hand]:
 
 
 def build_tracker(landmarks: Backend, detector: Backend, *, max_hands: int, mirror: bool,
-                  smoothing: bool, static: bool) -> Tracker:
-    """The one place that constructs the tracker (tests swap in a fake here)."""
+                  smoothing: bool, static: bool, **tuning: float) -> Tracker:
+    """The one place that constructs the tracker (tests swap in a fake here). tuning: One Euro
+    (min_cutoff, beta, d_cutoff) or TrackerConfig fields."""
     from livehand.tracking import HandTracker
 
     return HandTracker(landmarks, detector, max_hands=max_hands, mirror=mirror,
-                       smoothing=smoothing, static=static)
+                       smoothing=smoothing, static=static, **tuning)

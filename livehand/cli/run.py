@@ -9,6 +9,7 @@ import typer
 
 from livehand.cli import common
 from livehand.cli.app import app
+from livehand.smoothing import OneEuroParams
 from livehand.errors import LivehandError
 from livehand.pipeline import Outputs, Pipeline, Summary
 from livehand.sinks import JsonlWriter, VideoRecorder, Window, check_writable, display_available
@@ -67,6 +68,9 @@ def run(
     layout: common.LayoutOpt = None,
     mirror: Annotated[bool, typer.Option("--mirror", help="selfie view: flip frames horizontally")] = False,
     no_smoothing: Annotated[bool, typer.Option("--no-smoothing", help="raw per-frame keypoints")] = False,
+    min_cutoff: common.MinCutoffOpt = OneEuroParams.min_cutoff,
+    beta: common.BetaOpt = OneEuroParams.beta,
+    build_engine: common.BuildEngineOpt = False,
     every_frame: Annotated[Optional[bool], typer.Option(
         "--every-frame/--live", help="process every frame, or only the newest (drop stale ones) "
         "(default: --live for cameras, --every-frame for files)")] = None,
@@ -83,16 +87,17 @@ def run(
             raise LivehandError("no display to show a window on; save results with --record/--jsonl "
                                 "(and pass --no-display)")
         print("livehand: no display found, running without a window", file=sys.stderr)
-    landmarks = common.load_landmarks(model, backend)
+    landmarks = common.load_landmarks(model, backend, build_engine)
     common.require_hand21(landmarks, model)
     schema, convert = common.output_layout(landmarks.meta.layout, layout)
-    det = common.load_detector(detector, backend)
+    det = common.load_detector(detector, backend, build_engine)
     source = open_source(camera, video, images)
     live = source.live_default if every_frame is None else not every_frame
     outputs = Outputs()
     try:
         tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=mirror,
-                                       smoothing=not no_smoothing, static=False)
+                                       smoothing=not no_smoothing, static=False,
+                                       min_cutoff=min_cutoff, beta=beta)
         if record is not None:
             outputs.video = VideoRecorder(record, source.fps, source.size)
         if jsonl is not None:
