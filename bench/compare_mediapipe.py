@@ -24,6 +24,7 @@ compare_lib.py for the metric definitions.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -46,6 +47,7 @@ from livehand import metrics
 from livehand.cli import common
 from livehand.draw import draw
 from livehand.hand import Hand, box_of
+from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.skeleton import HAND21
 from train.data.coco import read_coco
 
@@ -325,6 +327,7 @@ def report(res: dict) -> str:
     m = res["machine"]
     out = [f"machine: {m['cpu']}, {m['cores']} cores; load average before/after "
            f"{res['load_before']} / {res['load_after']}",
+           f"models: livehand {res['models']['landmarks']} + {res['models']['detector']}",
            f"threads: livehand {res['threads']['livehand']}; MediaPipe: {res['threads']['mediapipe']}", ""]
     speed_rows, acc_rows, pck_rows, prof_rows = [], [], [], []
     for clip, c in res["clips"].items():
@@ -372,6 +375,12 @@ def jsonable(x):
     return x
 
 
+def model_id(path: Path, name: str) -> str:
+    """Name, file and content hash, so a figure can be traced to the exact model it measured."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    return f"{name} ({Path(path).name}, sha256 {digest})"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--clips", nargs="*", default=list(CLIPS), help="clip file names in --video-dir")
@@ -396,7 +405,8 @@ def main(argv: Sequence[str] | None = None) -> None:
            "threads": {"livehand": f"landmarks {landmarks.name}; detector {detector.name}",
                        "mediapipe": f"mediapipe {mp.__version__} legacy solutions.hands, TFLite CPU; "
                                     "no thread setting in this API (see 'cores' = CPU time / wall time)"},
-           "models": {"landmarks": landmarks.meta.name, "detector": detector.meta.name},
+           "models": {"landmarks": model_id(args.model or DEFAULT_LANDMARKS, landmarks.meta.name),
+                      "detector": model_id(args.detector or DEFAULT_DETECTOR, detector.meta.name)},
            "warmup_frames": args.warmup, "clips": {}, "labelled": {}}
     rows = []
     for clip in args.clips:
@@ -414,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.json.write_text(json.dumps(jsonable(res), indent=1) + "\n")
     if args.picture and rows:
         args.picture.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(args.picture), compose(rows))
+        cv2.imwrite(str(args.picture), compose(rows), [cv2.IMWRITE_PNG_COMPRESSION, 9])  # README-sized
 
 
 if __name__ == "__main__":
