@@ -44,6 +44,7 @@ except ImportError:  # the project venv has no mediapipe on purpose
 
 from bench import compare_lib as cl
 from livehand import metrics
+from livehand.backends.base import Backend
 from livehand.cli import common
 from livehand.draw import draw
 from livehand.hand import Hand, box_of
@@ -63,7 +64,7 @@ TILE_H, ROW_W = 320, 1200  # picture: tile height and the widest a row may grow
 
 
 class LivehandRunner:
-    def __init__(self, landmarks, detector, static: bool):
+    def __init__(self, landmarks: Backend, detector: Backend, static: bool):
         self.tracker = common.build_tracker(landmarks, detector, max_hands=2, mirror=False,
                                             smoothing=True, static=static)
 
@@ -77,6 +78,7 @@ class MediaPipeRunner:
                                               model_complexity=complexity)
 
     def process(self, frame_bgr: np.ndarray, t: float) -> list[Hand]:
+        """t is unused: the legacy API keeps its own clock."""
         h, w = frame_bgr.shape[:2]
         res = self.hands.process(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
         out = []
@@ -90,6 +92,9 @@ class MediaPipeRunner:
         self.hands.close()
 
 
+Runner = LivehandRunner | MediaPipeRunner
+
+
 @dataclass
 class RunLog:
     """What one runner did on a sequence: hands per frame, wall and CPU seconds per call, and
@@ -101,7 +106,8 @@ class RunLog:
     stages: list[dict[str, float]] = field(default_factory=list)
 
 
-def run_alternating(runners: dict[str, object], frames: Sequence[np.ndarray], fps: float) -> dict[str, RunLog]:
+def run_alternating(runners: dict[str, Runner], frames: Sequence[np.ndarray], fps: float
+                    ) -> dict[str, RunLog]:
     """Each frame goes through every runner before the next frame; the order rotates per frame
     so no runner always gets the warmer caches. Process CPU time is attributed to the runner
     that is running (only one runs at a time)."""
@@ -246,7 +252,8 @@ def tiles_for(frames: Sequence[np.ndarray], logs: dict[str, RunLog]) -> np.ndarr
     with_hand = [i for i, hs in enumerate(logs[MP1].hands) if hs]
     if not with_hand:
         return None
-    picks = [with_hand[min(int((k + 0.5) * len(with_hand) / pairs), len(with_hand) - 1)] for k in range(pairs)]
+    n = len(with_hand)
+    picks = [with_hand[min(int((k + 0.5) * n / pairs), n - 1)] for k in range(pairs)]
     row = []
     for i in picks:
         for name, caption in ((LIVEHAND, "livehand"), (MP1, "MediaPipe c=1")):
@@ -265,7 +272,8 @@ def compose(rows: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(padded, axis=0)
 
 
-def run_clip(path: Path, args, landmarks, detector) -> tuple[dict, np.ndarray | None]:
+def run_clip(path: Path, args: argparse.Namespace, landmarks: Backend, detector: Backend
+             ) -> tuple[dict, np.ndarray | None]:
     frames, fps = decode_clip(path, args.max_frames)
     runners = {LIVEHAND: LivehandRunner(landmarks, detector, static=False),
                MP0: MediaPipeRunner(0, static=False), MP1: MediaPipeRunner(1, static=False)}
@@ -289,15 +297,17 @@ def run_clip(path: Path, args, landmarks, detector) -> tuple[dict, np.ndarray | 
     res["livehand_detector_frac"] = tracker.detector_runs / max(tracker.frames, 1)
     if path.name == "asl_hand.25fps.mp4" and (path.parent / ASL_REFERENCE).is_file():
         ref = json.loads((path.parent / ASL_REFERENCE).read_text())
-        labels = [[(np.asarray(r, np.float64)[:, :2], np.ones(21, bool), "unknown")] for r in ref[:len(frames)]]
+        labels = [[(np.asarray(r, np.float64)[:, :2], np.ones(21, bool), "unknown")]
+                  for r in ref[:len(frames)]]
         res["pck_vs_mediapipe_full_reference"] = {n: score_labels(labels, log) for n, log in logs.items()}
     row = tiles_for(frames, logs) if args.picture else None
     return res, row
 
 
-def run_labelled(name: str, args, landmarks, detector) -> dict:
+def run_labelled(name: str, args: argparse.Namespace, landmarks: Backend, detector: Backend) -> dict:
     folder = args.labelled_dir / name
-    path = next((p for p in (folder / f"test_{name}_data.json", folder / f"test_{name}.json") if p.is_file()), None)
+    candidates = (folder / f"test_{name}_data.json", folder / f"test_{name}.json")  # InterHand: *_data
+    path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         raise SystemExit(f"no test_{name}[_data].json in {folder}")
     records = [r for r in read_coco(path) if r.hands]
@@ -332,8 +342,8 @@ def report(res: dict) -> str:
     speed_rows, acc_rows, pck_rows, prof_rows = [], [], [], []
     for clip, c in res["clips"].items():
         for n, r in c["runners"].items():
-            speed_rows.append([clip, n, c["frames"], r["fps"], f"{r['fps_vs_mp1']:.2f}", r["p50_ms"], r["p95_ms"],
-                               r["cpu_ms"], f"{r['cores_used']:.2f}"])
+            speed_rows.append([clip, n, c["frames"], r["fps"], f"{r['fps_vs_mp1']:.2f}", r["p50_ms"],
+                               r["p95_ms"], r["cpu_ms"], f"{r['cores_used']:.2f}"])
             a = r.get("vs_mp1", {})
             acc_rows.append([clip, n, pct(r["found_frac"]), f"{r['hands_per_frame']:.2f}",
                              a.get("median_px"), a.get("median_pct"), a.get("mean_pct"),
@@ -347,16 +357,17 @@ def report(res: dict) -> str:
         for n, p in d["runners"].items():
             pck_rows.append([f"{s} ({d['labels']})", n, *pck_cells(p)])
     out += ["Speed (decode excluded; FPS = frames / time in process(); ratio = FPS / MediaPipe c=1 FPS)",
-            cl.format_table(["clip", "runner", "frames", "FPS", "ratio", "p50 ms", "p95 ms", "CPU ms/f", "cores"],
-                            speed_rows), "",
+            cl.format_table(["clip", "runner", "frames", "FPS", "ratio", "p50 ms", "p95 ms", "CPU ms/f",
+                             "cores"], speed_rows), "",
             "Detection and agreement with MediaPipe c=1 (distances on frames where both found the hand; "
             "% of MediaPipe's hand size; jitter = RMS frame-to-frame px on still segments)",
             cl.format_table(["clip", "runner", "found %", "hands/f", "med px", "med %", "mean %", "side %",
                              "jitter px", "still steps"], acc_rows), ""]
     if pck_rows:
-        out += ["PCK (normaliser: longer side of the reference hand's keypoint box; missed hands count as misses)",
-                cl.format_table(["set", "runner", "hands", "found %", "PCK@.05", "PCK@.1", "PCK@.2", "side ok %"],
-                                pck_rows)]
+        out += ["PCK (normaliser: longer side of the reference hand's keypoint box; "
+                "missed hands count as misses)",
+                cl.format_table(["set", "runner", "hands", "found %", "PCK@.05", "PCK@.1", "PCK@.2",
+                                 "side ok %"], pck_rows)]
         if any(r[0].endswith("*") for r in pck_rows):
             out.append(f"* reference = {ASL_REFERENCE}, MediaPipe full's own outputs, not human labels")
         out.append("")
@@ -384,7 +395,8 @@ def model_id(path: Path, name: str) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--clips", nargs="*", default=list(CLIPS), help="clip file names in --video-dir")
-    p.add_argument("--sets", nargs="*", default=list(LABELLED), help="mmpose sample sets (--sets alone: none)")
+    p.add_argument("--sets", nargs="*", default=list(LABELLED),
+                   help="mmpose sample sets (--sets alone: none)")
     p.add_argument("--max-frames", type=int, default=None, help="cap frames per clip")
     p.add_argument("--warmup", type=int, default=5, help="frames per clip left out of the timings")
     p.add_argument("--model", type=Path, default=None, help="livehand landmark model (default: shipped)")
