@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from livehand.matching import greedy_match  # noqa: F401  (re-exported for bench/)
+
 PCK_THRESHOLDS = (0.05, 0.1, 0.2)
 # Size buckets on the labelled box's longer side (px): below half the smallest model input the
 # crop is upsampled a lot; above 192 (the largest input size) it is downsampled.
@@ -64,23 +66,6 @@ def point_errors(pred: np.ndarray, keypoints: np.ndarray, visible: np.ndarray) -
     if pred.shape[0] != len(visible):
         raise ValueError(f"prediction has {pred.shape[0]} keypoints, the label {len(visible)}")
     return np.linalg.norm(pred[visible, :2] - np.asarray(keypoints, np.float64)[visible, :2], axis=1)
-
-
-def greedy_match(cost: np.ndarray, max_cost: float) -> list[tuple[int, int]]:
-    """float[P, L] -> (pred, label) pairs, cheapest first, each index used once, cost <= max_cost.
-    With a handful of hands per image greedy equals the optimal assignment in practice."""
-    pairs: list[tuple[int, int]] = []
-    used_p: set[int] = set()
-    used_l: set[int] = set()
-    for flat in np.argsort(cost, axis=None, kind="stable"):
-        i, j = divmod(int(flat), cost.shape[1])
-        if cost[i, j] > max_cost:
-            break
-        if i not in used_p and j not in used_l:
-            pairs.append((i, j))
-            used_p.add(i)
-            used_l.add(j)
-    return pairs
 
 
 def score_image(pred: Sequence[np.ndarray], labels: Sequence[tuple[np.ndarray, np.ndarray]],

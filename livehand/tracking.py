@@ -18,6 +18,7 @@ from livehand.detect import box_iou, detect_hands
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
 from livehand.preprocess import box_from_keypoints
+from livehand.matching import greedy_match
 from livehand.smoothing import DEFAULT_DT, JitterMeter, OneEuroFilter, OneEuroParams
 
 SIDES = ("left", "right")
@@ -84,17 +85,7 @@ def match_boxes(a: np.ndarray, b: np.ndarray, min_iou: float) -> list[tuple[int,
     at most once, only pairs with IoU >= min_iou. A handful of hands needs nothing smarter."""
     if len(a) == 0 or len(b) == 0:
         return []
-    iou = box_iou(a, b)
-    pairs, used_a, used_b = [], set(), set()
-    for flat in np.argsort(-iou, axis=None, kind="stable"):
-        i, j = divmod(int(flat), iou.shape[1])
-        if iou[i, j] < min_iou:
-            break
-        if i not in used_a and j not in used_b:
-            pairs.append((i, j))
-            used_a.add(i)
-            used_b.add(j)
-    return pairs
+    return greedy_match(1.0 - box_iou(a, b), 1.0 - min_iou)
 
 
 def merge_duplicates(keypoints: np.ndarray, max_distance: float, max_iou: float) -> list[int]:

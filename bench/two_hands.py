@@ -1,0 +1,45 @@
+"""Track the composed two-hand clip (tests/clips.py) and report what issue 4 asks about it:
+frames with both hands, id changes, detector-run fraction, and frames with two lefts/rights.
+
+    python bench/two_hands.py [--frames 90]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from clips import two_hand_clip  # noqa: E402
+
+from livehand.backends.base import load_backend  # noqa: E402
+from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS  # noqa: E402
+from livehand.tracking import HandTracker  # noqa: E402
+
+
+def track_two_hands(frames: int = 90) -> dict:
+    clip, truth = two_hand_clip(frames)
+    tracker = HandTracker(load_backend(DEFAULT_LANDMARKS), load_backend(DEFAULT_DETECTOR), max_hands=2)
+    both, same_side, correct_side, pairs = 0, 0, 0, []
+    for i, frame in enumerate(clip):
+        hands = sorted(tracker.process(frame, i / 30), key=lambda h: (h.box[0] + h.box[2]) / 2)
+        sides = [h.side for h in hands]
+        same_side += len(sides) != len(set(sides))
+        if len(hands) == 2:
+            both += 1
+            pairs.append((hands[0].id, hands[1].id))
+            correct_side += sides == truth
+    id_changes = sum(a != b for a, b in zip(pairs, pairs[1:]))
+    return {"frames": frames, "both_hands_frames": both, "id_changes": id_changes,
+            "most_common_ids": Counter(pairs).most_common(1)[0] if pairs else None,
+            "detector_fraction": round(tracker.detector_runs / tracker.frames, 3),
+            "frames_with_two_same_sides": same_side, "frames_with_correct_sides": correct_side}
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--frames", type=int, default=90)
+    print(json.dumps(track_two_hands(p.parse_args().frames), indent=1))
