@@ -3,6 +3,7 @@
     python -m train prepare-crops --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/crops
     python -m train prepare-frames --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/frames
     python -m train fit --config train/configs/landmarks.json
+    python -m train dump-crops --out data/calib --count 256     # real crops for INT8 calibration
 """
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--min-side-score", type=float, default=0.7,
                        help="drop teacher hands whose handedness score is below this")
         s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("dump-crops", help="write upright hand crops (training sources only) as JPEGs")
+    s.add_argument("--shards", type=Path, default=Path("data/crops"))
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--count", type=int, default=256)
+    s.add_argument("--size", type=int, default=128)
     s = sub.add_parser("fit")
     s.add_argument("--config", type=Path, required=True, help="JSON with TrainConfig fields")
     s.add_argument("--set", nargs="*", default=[], help="override fields: key=json_value")
@@ -53,6 +59,13 @@ def main(argv: list[str] | None = None) -> None:
 
         counts = pack_frames(_records(args.labels, args.images, args.min_side_score), args.out)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
+    elif args.cmd == "dump-crops":
+        from livehand.metadata import ModelMeta
+        from train.data.crops import load_shards, write_crop_images
+
+        paths = sorted(p for p in args.shards.glob("*.npz") if p.stem not in EVAL_SOURCES)
+        n = write_crop_images(load_shards(paths), args.out, args.count, args.size, ModelMeta.box_scale)
+        print(f"wrote {n} crops from {[p.stem for p in paths]} to {args.out}")
     else:
         from train.loop import TrainConfig, fit
 

@@ -186,3 +186,17 @@ def _colour_augment(x: np.ndarray, rng: np.random.Generator, aug: CropAugment) -
     if aug.noise_max > 0:
         x = x + rng.normal(0, rng.uniform(0, aug.noise_max), x.shape).astype(np.float32)
     return np.clip(x, 0, 255).astype(np.float32)
+
+
+def write_crop_images(data: dict[str, np.ndarray], out: Path, count: int, size: int, box_scale: float,
+                      seed: int = 0) -> int:
+    """Write `count` upright hand crops (as the tracker cuts them) as JPEGs, e.g. to calibrate
+    INT8 quantisation on real hands. Returns how many were written."""
+    out.mkdir(parents=True, exist_ok=True)
+    hands = np.flatnonzero(data["present"])
+    pick = np.random.default_rng(seed).permutation(hands)[:count]
+    for n, i in enumerate(pick):
+        center, side, angle = box_from_keypoints(data["keypoints"][i], box_scale, visible=data["visible"][i])
+        crop = cv2.warpAffine(data["images"][i], crop_affine(center, side, angle, size), (size, size))
+        cv2.imwrite(str(out / f"crop_{n:05d}.jpg"), crop)
+    return len(pick)
