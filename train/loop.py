@@ -49,6 +49,8 @@ class TrainConfig:
     out: str = "runs/landmarks"
     resume: bool = True
     init: str = ""                           # start from these weights (a checkpoint), e.g. an earlier stage
+    key_sources: list[str] = field(default_factory=list)  # green-screen sources to key onto real backgrounds
+    p_key: float = 0.0
 
 
 def _meta(cfg: TrainConfig) -> ModelMeta:
@@ -65,6 +67,7 @@ def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     pick = lambda m: {k: v[m] for k, v in data.items()}  # noqa: E731
     print(f"shards: {[p.stem for p in paths]}; train {int((~held).sum())}, held-out {int(held.sum())} "
           f"({', '.join(cfg.eval_sources)})")
+    data["keyable"] = np.isin(np.array([p.stem for p in paths])[data["source_index"]], cfg.key_sources)
     return pick(~held), pick(held)
 
 
@@ -72,11 +75,11 @@ def _datasets(cfg: TrainConfig, meta: ModelMeta):
     train, val = _split(cfg)
     if cfg.kind == "landmarks":
         make = lambda d, aug: HandCropDataset(d, cfg.input_size, cfg.out_stride, cfg.sigma, cfg.box_scale,  # noqa: E731
-                                              meta.mean, meta.std, aug, seed=cfg.seed)
+                                              meta.mean, meta.std, aug, seed=cfg.seed, keyable=d["keyable"])
     else:
         make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
                                            p_mosaic=0.5 if aug else 0.0, seed=cfg.seed)
-    return make(train, CropAugment()), make(val, None)
+    return make(train, CropAugment(p_key=cfg.p_key)), make(val, None)
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

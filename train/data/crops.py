@@ -100,6 +100,14 @@ class CropAugment:
     p_blur: float = 0.25
     noise_max: float = 8.0
     p_gray: float = 0.05
+    p_key: float = 0.0             # chroma-key green-screen samples onto a hand-free real background
+
+
+def green_screen_mask(image_bgr: np.ndarray) -> np.ndarray:
+    """uint8[H, W, 3] -> float32[H, W] in 0..1: how much each pixel is green-screen (soft edge)."""
+    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
+    hard = cv2.inRange(hsv, (35, 60, 40), (85, 255, 255))
+    return cv2.GaussianBlur(hard, (5, 5), 0).astype(np.float32) / 255.0
 
 
 class HandCropDataset(torch.utils.data.Dataset):
@@ -107,8 +115,12 @@ class HandCropDataset(torch.utils.data.Dataset):
     present float32, side float32 (1 = right), side_mask float32, keypoints float32[K, 2] crop px)."""
 
     def __init__(self, data: dict[str, np.ndarray], input_size: int, stride: int, sigma: float,
-                 box_scale: float, mean, std, augment: CropAugment | None, seed: int = 0):
+                 box_scale: float, mean, std, augment: CropAugment | None, seed: int = 0,
+                 keyable: np.ndarray | None = None):
+        """keyable: bool[N], samples shot on a green screen (augment.p_key replaces it)."""
         self.data, self.size, self.stride, self.sigma = data, input_size, stride, sigma
+        self.keyable = np.zeros(len(data["side"]), bool) if keyable is None else keyable
+        self.backgrounds = np.flatnonzero(~data["present"] & ~self.keyable)
         self.box_scale = box_scale
         self.mean, self.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
         self.aug = augment
@@ -144,6 +156,10 @@ class HandCropDataset(torch.utils.data.Dataset):
         rng = self._rng(i)
         aug = self.aug
         img = self.data["images"][i]
+        if aug and aug.p_key and self.keyable[i] and len(self.backgrounds) and rng.random() < aug.p_key:
+            bg = self.data["images"][rng.choice(self.backgrounds)]
+            alpha = green_screen_mask(img)[..., None]
+            img = (img * (1 - alpha) + bg * alpha).astype(np.uint8)
         kps = self.data["keypoints"][i].astype(np.float64)
         vis = self.data["visible"][i].copy()
         side = int(self.data["side"][i])
