@@ -58,3 +58,34 @@ def test_onnx_export_matches_pytorch(tmp_path):
     net = HeatmapNet(NetConfig(width=0.35)).eval()
     diff = export(net, ModelMeta(kind="landmarks", input_size=96, stride=4), tmp_path / "m.onnx")
     assert diff < 1e-4
+
+
+def test_export_cli_writes_fp32_fp16_and_int8_variants_with_metadata(tmp_path):
+    import cv2
+
+    from livehand.backends.onnxruntime import OnnxRuntimeBackend
+    from train.export import save_checkpoint
+    from fakes import cli as run_cli
+
+    torch.manual_seed(0)
+    net = HeatmapNet(NetConfig(width=0.35)).eval()
+    save_checkpoint(tmp_path / "c.pt", net, ModelMeta(kind="landmarks", input_size=64, stride=4, name="t"))
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        cv2.imwrite(str(calib / f"{i}.jpg"), rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    res = run_cli("export", str(tmp_path / "c.pt"), "--out", str(tmp_path / "m.onnx"), "--fp16",
+                  "--int8-calib", str(calib))
+    assert res.returncode == 0, res.stderr
+    x = rng.standard_normal((2, 3, 64, 64)).astype(np.float32)
+    ref = OnnxRuntimeBackend(tmp_path / "m.onnx").infer(x)["heatmaps"]
+    for variant, tol in (("m_fp16.onnx", 0.05), ("m_int8.onnx", None)):
+        backend = OnnxRuntimeBackend(tmp_path / variant)
+        assert backend.meta.input_size == 64 and backend.meta.name == "t"
+        got = backend.infer(x)["heatmaps"]
+        assert got.shape == ref.shape and np.isfinite(got).all()
+        if tol is not None:
+            assert np.abs(got - ref).max() < tol
+    bad = run_cli("export", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x.onnx"))
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "checkpoint not found" in bad.stderr

@@ -1,7 +1,9 @@
-"""`livehand export`: a training checkpoint -> ONNX with metadata (needs the [train] extra)."""
+"""`livehand export`: a training checkpoint -> ONNX with metadata (needs the [train] extra),
+optionally with its FP16 and INT8 (Q/DQ, calibrated on real hand crops) variants beside it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -10,8 +12,12 @@ from livehand.errors import LivehandError
 
 
 @app.command()
-def export(checkpoint: Path = typer.Argument(..., help="training checkpoint (.pt)"),
-           out: Path = typer.Option(..., "--out", help="ONNX file to write")) -> None:
+def export(checkpoint: Annotated[Path, typer.Argument(help="training checkpoint (.pt)")],
+           out: Annotated[Path, typer.Option("--out", help="ONNX file to write")],
+           fp16: Annotated[bool, typer.Option("--fp16", help="also write <out>_fp16.onnx (FP16 compute, FP32 I/O)")] = False,
+           calib: Annotated[Optional[Path], typer.Option(
+               "--int8-calib", help="also write <out>_int8.onnx (Q/DQ), calibrated on the hand crops in this folder")] = None,
+           ) -> None:
     """Export a checkpoint to ONNX and report the max abs difference ONNX Runtime vs PyTorch."""
     try:
         from train.export import export as do_export, load_checkpoint
@@ -19,6 +25,17 @@ def export(checkpoint: Path = typer.Argument(..., help="training checkpoint (.pt
         raise LivehandError(f"export needs the training extra: pip install -e '.[train]' ({exc})") from None
     if not checkpoint.is_file():
         raise LivehandError(f"checkpoint not found: {checkpoint}")
+    if calib is not None and not calib.is_dir():
+        raise LivehandError(f"--int8-calib: not a folder of hand crops: {calib}")
     net, meta, _ = load_checkpoint(checkpoint)
     diff = do_export(net, meta, out)
     typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB); max |onnxruntime - torch| = {diff:.2e}")
+    from livehand.engine.variants import to_fp16, to_int8_qdq
+
+    if fp16:
+        half = out.with_name(out.stem + "_fp16.onnx")
+        half.write_bytes(to_fp16(out.read_bytes()))
+        typer.echo(f"wrote {half} ({half.stat().st_size / 1e6:.2f} MB)")
+    if calib is not None:
+        q = to_int8_qdq(out, out.with_name(out.stem + "_int8.onnx"), meta, calib)
+        typer.echo(f"wrote {q} ({q.stat().st_size / 1e6:.2f} MB), calibrated on {calib}")
