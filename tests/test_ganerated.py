@@ -97,3 +97,14 @@ def test_a_tip_to_root_joint_order_is_caught(tmp_path):
     write_frame(folder, 1, joints2d(), pos=joint_pos(tip_first))
     with pytest.raises(ValueError, match=r"0001_joint_pos.txt.*joint 12, not 9"):
         list(iter_ganerated(tmp_path))
+
+
+def test_prepare_crops_packs_ganerated_frames(release, tmp_path):
+    from train.__main__ import main
+
+    root, _ = release
+    main(["prepare-crops", "--ganerated", str(root), "--out", str(tmp_path / "shards")])
+    data = np.load(tmp_path / "shards" / "ganerated.npz")
+    hands = data["present"]
+    assert hands.sum() >= 2 and (data["side"][hands] == 0).all()  # GANerated hands are left hands
+    assert data["images"].shape[1:] == (256, 256, 3) and data["visible"][hands].all()

@@ -1,6 +1,7 @@
 """python -m train: prepare data and train livehand models.
 
     python -m train prepare-crops --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/crops
+    python -m train prepare-crops --ganerated GANeratedHands_Release --out data/crops_ganerated   # when you have it
     python -m train prepare-frames --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/frames
     python -m train fit --config train/configs/landmarks.json
     python -m train dump-crops --out data/calib --count 256     # real crops for INT8 calibration
@@ -16,8 +17,15 @@ from train.data.records import read_jsonl
 from train.data.splits import EVAL_SOURCES
 
 
-def _records(labels: list[Path], images: list[Path], min_side_score: float):
+def _records(labels: list[Path], images: list[Path], min_side_score: float, ganerated: Path | None = None,
+             ganerated_limit: int | None = None):
+    if len(labels) != len(images):
+        raise SystemExit("give one --images root per --labels file")
     records = []
+    if ganerated is not None:
+        from train.data.ganerated import iter_ganerated
+
+        records.extend(iter_ganerated(ganerated, limit=ganerated_limit))
     for lab, img in zip(labels, images):
         for rec in read_jsonl(lab, img):
             rec.hands = [h for h in rec.hands if h.extra.get("side_score", 1.0) >= min_side_score]
@@ -30,8 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in ("prepare-crops", "prepare-frames"):
         s = sub.add_parser(name)
-        s.add_argument("--labels", type=Path, nargs="+", required=True, help="JSON-lines label files")
-        s.add_argument("--images", type=Path, nargs="+", required=True, help="image root per label file")
+        s.add_argument("--labels", type=Path, nargs="*", default=[], help="JSON-lines label files")
+        s.add_argument("--images", type=Path, nargs="*", default=[], help="image root per label file")
+        s.add_argument("--ganerated", type=Path, help="GANerated Hands release folder (GANeratedHands_Release)")
+        s.add_argument("--ganerated-limit", type=int, help="at most this many GANerated frames per subset")
         s.add_argument("--out", type=Path, required=True)
         s.add_argument("--min-side-score", type=float, default=0.7,
                        help="drop teacher hands whose handedness score is below this")
@@ -51,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         from livehand.metadata import ModelMeta
         from train.data.crops import pack_hand_crops
 
-        counts = pack_hand_crops(_records(args.labels, args.images, args.min_side_score), args.out,
+        counts = pack_hand_crops(_records(args.labels, args.images, args.min_side_score, args.ganerated,
+                                                 args.ganerated_limit), args.out,
                                  box_scale=ModelMeta.box_scale, seed=args.seed)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
     elif args.cmd == "prepare-frames":
