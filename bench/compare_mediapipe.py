@@ -48,6 +48,7 @@ from livehand.backends.base import Backend
 from livehand.cli import common
 from livehand.draw import draw
 from livehand.hand import Hand, box_of
+from livehand.matching import greedy_match
 from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.skeleton import HAND21
 from train.data.coco import read_coco
@@ -211,7 +212,7 @@ def score_labels(labels: Sequence[list[Label]], log: RunLog) -> dict:
         scores += s
         extra += e
         if pred and lab:
-            for i, j in metrics.greedy_match(metrics.match_cost(pred, pairs_in), metrics.MATCH_MAX_COST):
+            for i, j in greedy_match(metrics.match_cost(pred, pairs_in), metrics.MATCH_MAX_COST):
                 if lab[j][2] in ("left", "right"):
                     side_n += 1
                     side_ok += hands[i].side == lab[j][2]

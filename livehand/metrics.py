@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livehand.matching import greedy_match  # noqa: F401  (re-exported for bench/)
+from livehand.matching import greedy_match
 
 PCK_THRESHOLDS = (0.05, 0.1, 0.2)
 # Size buckets on the labelled box's longer side (px): below half the smallest model input the
