@@ -1,6 +1,7 @@
 """Run the landmark model on crops of a frame: preprocess -> backend -> decode -> frame pixels."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -8,6 +9,7 @@ import numpy as np
 from livehand.backends.base import Backend
 from livehand.decode import decode_heatmaps, heatmap_to_input
 from livehand.preprocess import crop_affine, invert_affine, normalize, transform_points, warp_crops
+from livehand.skeleton import schema_for_layout
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,10 @@ def run_landmarks(backend: Backend, frame_bgr: np.ndarray, crops: list[Crop],
                   timings: dict[str, float] | None = None) -> LandmarkResult:
     """All crops go through the model in one batch. timings (optional) gets preprocess,
     inference and decode seconds added."""
-    import time
-
     meta = backend.meta
     size = meta.input_size
-    k = len(meta_names(meta))
     if not crops:
+        k = schema_for_layout(meta.layout).num_keypoints
         z = np.zeros((0,), np.float32)
         return LandmarkResult(np.zeros((0, k, 3), np.float32), z, z)
     t0 = time.perf_counter()
@@ -58,9 +58,3 @@ def run_landmarks(backend: Backend, frame_bgr: np.ndarray, crops: list[Crop],
             timings[name] = timings.get(name, 0.0) + dt
     return LandmarkResult(kps, out["presence"].astype(np.float32).reshape(-1),
                           out["handedness"].astype(np.float32).reshape(-1))
-
-
-def meta_names(meta) -> tuple[str, ...]:
-    from livehand.skeleton import schema_for_layout
-
-    return schema_for_layout(meta.layout).names

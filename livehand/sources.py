@@ -58,7 +58,39 @@ def _video_fps(cap: cv2.VideoCapture) -> float:
     return float(fps) if np.isfinite(fps) and 1.0 <= fps <= 1000.0 else DEFAULT_FPS
 
 
-class CameraSource(Source):
+class _CaptureSource(Source):
+    """An OpenCV capture whose first frame was read when it opened (to prove it works)."""
+
+    cap: cv2.VideoCapture
+    max_failures = 1  # failed reads in a row that end the stream
+
+    def _opened(self, first: np.ndarray) -> None:
+        self._first: np.ndarray | None = first
+        self.size = (first.shape[1], first.shape[0])
+        self.fps = _video_fps(self.cap)
+
+    def _frames(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(index, frame), the opening frame first; ends after max_failures failed reads in a row."""
+        index, failures = 0, 0
+        if self._first is not None:
+            yield 0, self._first
+            self._first, index = None, 1
+        while failures < self.max_failures:
+            ok, frame = self.cap.read()
+            if not ok or frame is None:
+                failures += 1
+                if failures < self.max_failures:
+                    time.sleep(0.01)
+                continue
+            failures = 0
+            yield index, frame
+            index += 1
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class CameraSource(_CaptureSource):
     """A webcam by index. Ends cleanly (end_reason says why) after `max_failures` failed reads
     in a row; a camera that blocks instead is caught by the pipeline's stall timeout."""
 
@@ -78,34 +110,16 @@ class CameraSource(Source):
         if not ok or first is None:
             self.cap.release()
             raise LivehandError(f"camera {index} opened but delivered no frames")
-        self._first: np.ndarray | None = first
+        self._opened(first)
         self._start = time.perf_counter()
-        self.size = (first.shape[1], first.shape[0])
-        self.fps = _video_fps(self.cap)
 
     def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
-        index, failures = 0, 0
-        if self._first is not None:
-            yield 0, 0.0, self._first
-            self._first, index = None, 1
-        while True:
-            ok, frame = self.cap.read()
-            if not ok or frame is None:
-                failures += 1
-                if failures >= self.max_failures:
-                    self.end_reason = f"{self.name} stopped delivering frames"
-                    return
-                time.sleep(0.01)
-                continue
-            failures = 0
-            yield index, time.perf_counter() - self._start, frame
-            index += 1
-
-    def close(self) -> None:
-        self.cap.release()
+        for index, frame in self._frames():
+            yield index, (time.perf_counter() - self._start) if index else 0.0, frame
+        self.end_reason = f"{self.name} stopped delivering frames"
 
 
-class VideoSource(Source):
+class VideoSource(_CaptureSource):
     """A video file, every frame in order; t = index / fps."""
 
     def __init__(self, path: str | Path):
@@ -121,26 +135,13 @@ class VideoSource(Source):
         if not ok or first is None:
             self.cap.release()
             raise LivehandError(f"{path} is not a readable video file")
-        self._first: np.ndarray | None = first
-        self.size = (first.shape[1], first.shape[0])
-        self.fps = _video_fps(self.cap)
+        self._opened(first)
         count = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = count if count > 0 else None
 
     def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
-        index = 0
-        if self._first is not None:
-            yield 0, 0.0, self._first
-            self._first, index = None, 1
-        while True:
-            ok, frame = self.cap.read()
-            if not ok or frame is None:
-                return
+        for index, frame in self._frames():
             yield index, index / self.fps, frame
-            index += 1
-
-    def close(self) -> None:
-        self.cap.release()
 
 
 def list_images(folder: Path) -> list[Path]:

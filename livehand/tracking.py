@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from livehand.backends.base import Backend
-from livehand.detect import box_iou, detect_hands
+from livehand.detect import DETECT_THRESHOLD, box_iou, detect_hands
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
 from livehand.preprocess import box_from_keypoints
@@ -31,7 +31,7 @@ class TrackerConfig:
     min_presence: float = 0.5       # a track dies, and a new hand is refused, below this
     redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
     detect_every: int = 5           # frames between detector runs while hands are missing
-    detect_threshold: float = 0.4   # detector centre probability
+    detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
     match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
     merge_distance: float = 0.25    # two tracks closer than this (mean keypoint distance / hand
     merge_iou: float = 0.7          #   size) or overlapping more than this are one hand
