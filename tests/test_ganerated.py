@@ -108,3 +108,12 @@ def test_prepare_crops_packs_ganerated_frames(release, tmp_path):
     hands = data["present"]
     assert hands.sum() >= 2 and (data["side"][hands] == 0).all()  # GANerated hands are left hands
     assert data["images"].shape[1:] == (256, 256, 3) and data["visible"][hands].all()
+
+
+def test_prepare_frames_packs_ganerated_frames_too(release, tmp_path):
+    from train.__main__ import main
+
+    root, truth = release
+    main(["prepare-frames", "--ganerated", str(root), "--out", str(tmp_path / "frames")])
+    data = np.load(tmp_path / "frames" / "ganerated.npz")
+    assert len(data["n_boxes"]) == len(truth) and (data["n_boxes"] == 1).all()

@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "prepare-frames":
         from train.data.frames import pack_frames
 
-        counts = pack_frames(_records(args.labels, args.images, args.min_side_score), args.out)
+        counts = pack_frames(_records(args.labels, args.images, args.min_side_score, args.ganerated,
+                                      args.ganerated_limit), args.out)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
     elif args.cmd == "dump-crops":
         from livehand.metadata import ModelMeta

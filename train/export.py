@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def load_checkpoint(path: str | Path) -> tuple[HeatmapNet, ModelMeta, dict]:
     net = HeatmapNet(cfg)
     net.load_state_dict(ckpt["state_dict"])
     net.eval()
-    meta = ModelMeta.from_json(__import__("json").dumps(ckpt["meta"]), source=str(path))
+    meta = ModelMeta.from_json(json.dumps(ckpt["meta"]), source=str(path))
     return net, meta, ckpt
 
 

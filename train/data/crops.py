@@ -177,7 +177,7 @@ class HandCropDataset(torch.utils.data.Dataset):
         mask = vis & inside & present
         x = crop[..., ::-1].astype(np.float32)  # BGR -> RGB, as livehand.preprocess.normalize
         if aug:
-            x = _colour_augment(x, rng, aug)
+            x = colour_augment(x, rng, aug)
         x = (x - self.mean) / self.std
         heat = gaussian_heatmaps(pts, mask, self.size, self.stride, self.sigma)
         return (torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(heat),
@@ -186,7 +186,7 @@ class HandCropDataset(torch.utils.data.Dataset):
                 torch.from_numpy(pts))
 
 
-def _colour_augment(x: np.ndarray, rng: np.random.Generator, aug: CropAugment) -> np.ndarray:
+def colour_augment(x: np.ndarray, rng: np.random.Generator, aug: CropAugment) -> np.ndarray:
     """float32[S, S, 3] RGB 0..255 -> jittered copy (brightness, contrast, saturation, blur, noise)."""
     c = aug.colour
     gray = x.mean(axis=2, keepdims=True)

@@ -15,7 +15,7 @@ import torch
 
 from livehand.decode import input_to_heatmap
 from livehand.preprocess import crop_affine, transform_points
-from train.data.crops import CropAugment, _colour_augment
+from train.data.crops import CropAugment, colour_augment
 from train.data.records import ImageRecord
 
 MAX_HANDS = 4
@@ -98,7 +98,7 @@ class FrameDataset(torch.utils.data.Dataset):
             m[0, 2] += self.size - 1
         x = cv2.warpAffine(img, m, (self.size, self.size), borderValue=(0, 0, 0))[..., ::-1].astype(np.float32)
         if aug:
-            x = _colour_augment(x, rng, aug)
+            x = colour_augment(x, rng, aug)
         x = (x - self.mean) / self.std
         centres, sizes, mask = self._targets(boxes, m)
         return (torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(centres),
