@@ -1,7 +1,8 @@
-"""Crop-dataset augmentations that must not touch the hand: green-screen keying."""
+"""Crop-dataset augmentations: green-screen keying must not touch the hand; hard negatives and
+motion blur."""
 import numpy as np
 
-from train.data.crops import CropAugment, HandCropDataset, green_screen_mask
+from train.data.crops import CropAugment, HandCropDataset, green_screen_mask, hard_negative_box, motion_blur
 
 
 def _data():
@@ -31,3 +32,51 @@ def test_keying_replaces_the_green_with_a_real_background_and_keeps_the_hand():
     assert np.allclose(x[32, 32], (210, 140, 90), atol=2)    # the hand is untouched
     plain = HandCropDataset(data, 64, 4, 1.5, 2.5, (0, 0, 0), (1, 1, 1), aug, keyable=np.array([False, False]))
     assert np.allclose(plain[0][0].numpy().transpose(1, 2, 0)[1, 1], (40, 200, 40), atol=2)
+
+
+def test_hard_negative_boxes_hold_no_hand_or_are_far_too_wide():
+    boxes = np.array([[40.0, 40.0, 80.0, 90.0], [150.0, 120.0, 190.0, 170.0]])
+    rng = np.random.default_rng(0)
+    empty = wide = 0
+    for _ in range(200):
+        box = hard_negative_box(boxes, 256, rng)
+        if box is None:
+            continue
+        (cx, cy), side = box
+        inside = [(x0 < cx + side / 2 and x1 > cx - side / 2 and y0 < cy + side / 2 and y1 > cy - side / 2)
+                  for x0, y0, x1, y1 in boxes]
+        if not any(inside):
+            empty += 1
+        else:  # a box touching a hand must be at least 3.5 x 1.6 the hand's size (or the whole frame)
+            assert side >= min(3.5 * 1.6 * 40 - 1e-6, 256)
+            wide += 1
+    assert empty > 40 and wide > 40
+
+
+def test_hard_negatives_are_labelled_no_hand_with_nothing_to_learn_from():
+    data = _data()
+    scenes = {"images": np.full((1, 256, 256, 3), 90, np.uint8),
+              "boxes": np.array([[[100.0, 100.0, 140.0, 150.0]]], np.float32), "n_boxes": np.array([1], np.int8)}
+    ds = HandCropDataset(data, 64, 4, 1.5, 2.5, (0, 0, 0), (1, 1, 1), CropAugment(p_hard_negative=1.0), scenes=scenes)
+    seen = 0
+    for epoch in range(5):
+        ds.epoch = epoch
+        _, heat, kp_mask, present, _, side_mask, _ = ds[0]
+        if present.item() == 0:
+            seen += 1
+            assert kp_mask.sum() == 0 and side_mask.item() == 0
+    assert seen >= 3  # hard_negative_box can fail (returns None), rarely
+    plain = HandCropDataset(data, 64, 4, 1.5, 2.5, (0, 0, 0), (1, 1, 1), CropAugment(p_hard_negative=1.0))
+    assert plain[0][3].item() == 1  # without scenes a hand sample stays a hand
+
+
+def test_motion_blur_smears_along_a_line_and_keeps_brightness():
+    x = np.zeros((33, 33, 3), np.float32)
+    x[16, 16] = 255
+    y = motion_blur(x, np.random.default_rng(3))
+    assert y.shape == x.shape
+    assert abs(y.sum() - x.sum()) < 1e-2 * x.sum()
+    lit = np.argwhere(y[..., 0] > 1)
+    assert len(lit) >= 3  # spread over several pixels ...
+    centred = lit - lit.mean(0)
+    assert np.linalg.svd(centred, compute_uv=False)[1] < 1.0  # ... along one line

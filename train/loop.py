@@ -51,6 +51,9 @@ class TrainConfig:
     init: str = ""                           # start from these weights (a checkpoint), e.g. an earlier stage
     key_sources: list[str] = field(default_factory=list)  # green-screen sources to key onto real backgrounds
     p_key: float = 0.0
+    p_hard_negative: float = 0.0             # landmarks: crops of faces, torsos, too-wide boxes labelled "no hand"
+    scene_data: str = "data/frames"          # whole-frame shards the hard negatives are cut from
+    p_motion_blur: float = 0.0
 
 
 def _meta(cfg: TrainConfig) -> ModelMeta:
@@ -71,15 +74,29 @@ def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     return pick(~held), pick(held)
 
 
+def _scenes(cfg: TrainConfig) -> dict | None:
+    """Training-source whole frames for hard negatives (None when not asked for)."""
+    if cfg.kind != "landmarks" or not cfg.p_hard_negative:
+        return None
+    paths = sorted(p for p in Path(cfg.scene_data).glob("*.npz") if p.stem not in cfg.eval_sources)
+    if not paths:
+        raise SystemExit(f"p_hard_negative needs whole-frame shards in {cfg.scene_data}: run python -m train prepare-frames")
+    return load_shards(paths)
+
+
 def _datasets(cfg: TrainConfig, meta: ModelMeta):
     train, val = _split(cfg)
     if cfg.kind == "landmarks":
+        scenes = _scenes(cfg)
         make = lambda d, aug: HandCropDataset(d, cfg.input_size, cfg.out_stride, cfg.sigma, cfg.box_scale,  # noqa: E731
-                                              meta.mean, meta.std, aug, seed=cfg.seed, keyable=d["keyable"])
+                                              meta.mean, meta.std, aug, seed=cfg.seed, keyable=d["keyable"],
+                                              scenes=scenes if aug else None)
     else:
         make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
                                            p_mosaic=0.5 if aug else 0.0, seed=cfg.seed)
-    return make(train, CropAugment(p_key=cfg.p_key)), make(val, None)
+    aug = CropAugment(p_key=cfg.p_key, p_motion_blur=cfg.p_motion_blur,
+                      p_hard_negative=cfg.p_hard_negative)
+    return make(train, aug), make(val, None)
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -226,7 +243,7 @@ def fit(cfg: TrainConfig) -> Path:
             opt.step()
             sched.step()
             losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", **{k: f"{v:.3f}" for k, v in parts.items()})
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", **{k: f"{v:.3f}" for k, v in parts.items()}, refresh=False)
         val = validate(cfg, net, val_ds, device)
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val": val,
                         "seconds": round(time.time() - t0, 1), "lr": sched.get_last_lr()[0]})
@@ -240,8 +257,11 @@ def fit(cfg: TrainConfig) -> Path:
         net.to(device, memory_format=torch.channels_last)
         (out / "history.json").write_text(json.dumps(history, indent=1))
         _plot(history, out / "training.png")
-    best_net, _, _ = load_checkpoint(out / "best.pt")
+    # Export the last weights: best.pt is picked on the held-out sources, so shipping it would
+    # leak the evaluation set into model selection.
+    last_net, _, _ = load_checkpoint(out / "last.pt")
     onnx_path = out / f"{cfg.name}.onnx"
-    diff = export(best_net, meta, onnx_path)
-    print(f"exported {onnx_path} (best score {best:.3f}); max |onnxruntime - torch| = {diff:.2e}")
+    diff = export(last_net, meta, onnx_path)
+    print(f"exported {onnx_path} (last epoch; best validation score {best:.3f}); "
+          f"max |onnxruntime - torch| = {diff:.2e}")
     return onnx_path

@@ -101,6 +101,8 @@ class CropAugment:
     noise_max: float = 8.0
     p_gray: float = 0.05
     p_key: float = 0.0             # chroma-key green-screen samples onto a hand-free real background
+    p_hard_negative: float = 0.0   # a hand sample cut badly (hand off to the side or far too small): presence 0
+    p_motion_blur: float = 0.0     # linear motion blur, as in fast signing
 
 
 def green_screen_mask(image_bgr: np.ndarray) -> np.ndarray:
@@ -116,8 +118,10 @@ class HandCropDataset(torch.utils.data.Dataset):
 
     def __init__(self, data: dict[str, np.ndarray], input_size: int, stride: int, sigma: float,
                  box_scale: float, mean, std, augment: CropAugment | None, seed: int = 0,
-                 keyable: np.ndarray | None = None):
-        """keyable: bool[N], samples shot on a green screen (augment.p_key replaces it)."""
+                 keyable: np.ndarray | None = None, scenes: dict[str, np.ndarray] | None = None):
+        """keyable: bool[N], samples shot on a green screen (augment.p_key replaces it).
+        scenes: whole-frame shards (train.data.frames) to cut hard negatives from."""
+        self.scenes = scenes
         self.data, self.size, self.stride, self.sigma = data, input_size, stride, sigma
         self.keyable = np.zeros(len(data["side"]), bool) if keyable is None else keyable
         self.backgrounds = np.flatnonzero(~data["present"] & ~self.keyable)
@@ -165,6 +169,14 @@ class HandCropDataset(torch.utils.data.Dataset):
         side = int(self.data["side"][i])
         present = bool(self.data["present"][i])
         center, crop_side, angle = self.crop_params(i, rng)
+        if aug and self.scenes is not None and rng.random() < aug.p_hard_negative:
+            # What a drifting track sees: a face or torso, or a crop far too wide for the hand in
+            # it. Presence must fall there so that the tracker hands over to the detector.
+            f = int(rng.integers(len(self.scenes["n_boxes"])))
+            box = hard_negative_box(self.scenes["boxes"][f][: self.scenes["n_boxes"][f]],
+                                    self.scenes["images"].shape[1], rng)
+            if box is not None:
+                img, (center, crop_side), present = self.scenes["images"][f], box, False
         m = crop_affine(center, crop_side, angle, self.size)
         if aug and rng.random() < aug.p_flip:  # mirror: a left hand becomes a right hand
             flip = np.array([[-1.0, 0.0, self.size - 1.0], [0.0, 1.0, 0.0]])
@@ -186,6 +198,36 @@ class HandCropDataset(torch.utils.data.Dataset):
                 torch.from_numpy(pts))
 
 
+def hard_negative_box(boxes: np.ndarray, frame_side: int, rng: np.random.Generator) -> tuple[np.ndarray, float] | None:
+    """A crop box (centre, side) in a whole frame that a drifting track could end up on, given the
+    frame's hand boxes float[N, 4] (x0, y0, x1, y1): half the time a hand-sized square holding no
+    hand centre (face, torso, arm, room), else a square 3.5-6x a hand's size with that hand
+    somewhere inside (the torso-sized crop). None when no such box was found."""
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    if rng.random() < 0.5:
+        for _ in range(10):
+            side = float(np.clip(sides.mean() * 1.6 * np.exp(rng.normal(0, 0.4)), 24, frame_side))
+            c = rng.uniform(side / 2, frame_side - side / 2, 2)
+            if np.all(np.abs(centres - c).max(1) > (side + sides) / 2):  # every hand box wholly outside
+                return c, side
+        return None
+    j = int(rng.integers(len(boxes)))
+    side = float(min(sides[j] * 1.6 * rng.uniform(3.5, 6.0), frame_side))
+    return centres[j] + rng.uniform(-0.3, 0.3, 2) * side, side
+
+
+def motion_blur(x: np.ndarray, rng: np.random.Generator, max_length: int = 11) -> np.ndarray:
+    """float32[S, S, 3] -> the image smeared along a random line of 3..max_length px."""
+    length = int(rng.integers(3, max_length + 1))
+    k = np.zeros((length, length), np.float32)
+    c = (length - 1) / 2
+    a = rng.uniform(0, np.pi)
+    d = np.array([np.cos(a), np.sin(a)]) * c
+    cv2.line(k, (round(c - d[0]), round(c - d[1])), (round(c + d[0]), round(c + d[1])), 1.0, 1)
+    return cv2.filter2D(x, -1, k / k.sum())
+
+
 def colour_augment(x: np.ndarray, rng: np.random.Generator, aug: CropAugment) -> np.ndarray:
     """float32[S, S, 3] RGB 0..255 -> jittered copy (brightness, contrast, saturation, blur, noise)."""
     c = aug.colour
@@ -199,6 +241,8 @@ def colour_augment(x: np.ndarray, rng: np.random.Generator, aug: CropAugment) ->
     if rng.random() < aug.p_blur:
         k = int(rng.choice([3, 5]))
         x = cv2.GaussianBlur(x, (k, k), 0)
+    elif aug.p_motion_blur and rng.random() < aug.p_motion_blur:
+        x = motion_blur(x, rng)
     if aug.noise_max > 0:
         x = x + rng.normal(0, rng.uniform(0, aug.noise_max), x.shape).astype(np.float32)
     return np.clip(x, 0, 255).astype(np.float32)
