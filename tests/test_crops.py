@@ -2,7 +2,13 @@
 motion blur."""
 import numpy as np
 
-from train.data.crops import CropAugment, HandCropDataset, green_screen_mask, hard_negative_box, motion_blur
+from train.data.crops import (
+    CropAugment,
+    HandCropDataset,
+    green_screen_mask,
+    hard_negative_box,
+    motion_blur,
+)
 
 
 def _data():
@@ -61,7 +67,7 @@ def test_hard_negatives_are_labelled_no_hand_with_nothing_to_learn_from():
     seen = 0
     for epoch in range(5):
         ds.epoch = epoch
-        _, heat, kp_mask, present, _, side_mask, _ = ds[0]
+        _, _, kp_mask, present, _, side_mask, _ = ds[0]
         if present.item() == 0:
             seen += 1
             assert kp_mask.sum() == 0 and side_mask.item() == 0
