@@ -1,6 +1,8 @@
 """End to end on generated data: JSONL labels -> packed shards -> fit -> ONNX with metadata."""
 import json
 
+import pytest
+
 import cv2
 import numpy as np
 
@@ -66,3 +68,17 @@ def test_two_minute_cpu_training_run_lowers_the_loss(tmp_path):
     assert backend.meta.input_size == 64 and backend.meta.kind == "landmarks"
     out = backend.infer(np.zeros((2, 3, 64, 64), np.float32))
     assert out["heatmaps"].shape == (2, 21, 16, 16)
+
+
+def test_split_trains_on_the_named_sources_and_validates_on_held_out_ones(tmp_path):
+    from train.loop import TrainConfig, _split
+
+    for name, n in (("real", 3), ("synthetic", 4), ("heldout", 2)):
+        np.savez(tmp_path / f"{name}.npz", images=np.zeros((n, 2, 2, 3), np.uint8), side=np.zeros(n, np.int8))
+    cfg = TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"])
+    train, val = _split(cfg)
+    assert len(train["side"]) == 7 and len(val["side"]) == 2
+    train, val = _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"], train_sources=["synthetic"]))
+    assert len(train["side"]) == 4 and len(val["side"]) == 2
+    with pytest.raises(SystemExit, match="no training"):
+        _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"], train_sources=["nothing"]))

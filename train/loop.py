@@ -31,6 +31,7 @@ class TrainConfig:
     name: str = "hand_landmarks"
     data: list[str] = field(default_factory=lambda: ["data/crops"])  # shard folders
     eval_sources: list[str] = field(default_factory=lambda: list(EVAL_SOURCES))
+    train_sources: list[str] = field(default_factory=list)  # empty: every shard not in eval_sources
     input_size: int = 128
     width: float = 0.5
     out_stride: int = 4
@@ -66,12 +67,16 @@ def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     if not paths:
         raise SystemExit(f"no shards (*.npz) in {cfg.data}: run python -m train prepare-crops/prepare-frames first")
     data = load_shards(paths)
-    held = np.isin(np.array([p.stem for p in paths])[data["source_index"]], cfg.eval_sources)
+    source = np.array([p.stem for p in paths])[data["source_index"]]
+    held = np.isin(source, cfg.eval_sources)
+    train = ~held & (np.isin(source, cfg.train_sources) if cfg.train_sources else True)
     pick = lambda m: {k: v[m] for k, v in data.items()}  # noqa: E731
-    print(f"shards: {[p.stem for p in paths]}; train {int((~held).sum())}, held-out {int(held.sum())} "
+    print(f"shards: {[p.stem for p in paths]}; train {int(train.sum())}, held-out {int(held.sum())} "
           f"({', '.join(cfg.eval_sources)})")
-    data["keyable"] = np.isin(np.array([p.stem for p in paths])[data["source_index"]], cfg.key_sources)
-    return pick(~held), pick(held)
+    if not train.any() or not held.any():
+        raise SystemExit(f"no training or no held-out samples in {cfg.data} (train_sources {cfg.train_sources})")
+    data["keyable"] = np.isin(source, cfg.key_sources)
+    return pick(train), pick(held)
 
 
 def _scenes(cfg: TrainConfig) -> dict | None:
