@@ -95,3 +95,13 @@ def test_format_table_aligns_and_checks_widths():
     assert lines[3].endswith("-")
     with pytest.raises(ValueError):
         cl.format_table(["a", "b"], [["only one"]])
+
+
+def test_detector_sweep_matches_each_hand_to_one_detection():
+    from bench.detector_sweep import matched
+
+    gt = np.array([[0, 0, 10, 10], [20, 0, 30, 10]], float)
+    assert matched(gt, np.array([[0, 0, 10, 10], [1, 0, 11, 10]], float)) == 1  # two on one hand: one found
+    assert matched(gt, np.array([[1, 0, 11, 10], [20, 1, 30, 11]], float)) == 2
+    assert matched(gt, np.array([[50, 50, 60, 60]], float)) == 0
+    assert matched(gt, np.zeros((0, 4))) == 0
