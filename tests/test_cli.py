@@ -187,3 +187,12 @@ def test_unreachable_display_falls_back_without_a_window(tmp_path, video, models
     assert res.returncode == 0, res.stderr
     assert res.stderr.strip() == "livehand: no display found, running without a window"
     assert len(_jsonl(tmp_path / "o.jsonl")) == 24
+
+
+def test_usage_errors_and_help_exit_cleanly():
+    """typer >= 0.2x no longer installs click: usage errors must still be a message, not a traceback."""
+    res = cli("predict", "--no-such-option")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "no-such-option" in res.stderr
+    res = cli("--help")
+    assert res.returncode == 0 and "predict" in res.stdout and "Traceback" not in res.stderr

@@ -22,14 +22,14 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:  # usage errors, --help's exit and the like
+        # Matched by shape, not class: typer >= 0.2x carries its own copy of click
+        # (typer._click) and no longer installs click, older typer raises click's own classes.
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
-        raise
+        code = getattr(exc, "exit_code", None)
+        if not isinstance(code, int):
+            raise
+        if callable(getattr(exc, "show", None)):
+            exc.show()
+        sys.exit(code)
