@@ -113,16 +113,20 @@ class VideoRecorder:
 
 
 class JsonlWriter:
-    """One JSON object per line, flushed per line: the file is complete up to the last write."""
+    """One JSON object per line, flushed per line: the file is complete up to the last write.
+    path None: standard output (left open on close)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path | None):
+        self.path = None if path is None else Path(path)
+        self.lines = 0
+        if self.path is None:
+            self._file: IO[str] = sys.stdout
+            return
         check_writable(self.path)
         try:
-            self._file: IO[str] = open(self.path, "w", encoding="utf-8")
+            self._file = open(self.path, "w", encoding="utf-8")
         except OSError as exc:
             raise LivehandError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        self.lines = 0
 
     def write(self, record: dict) -> None:
         self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
@@ -130,4 +134,5 @@ class JsonlWriter:
         self.lines += 1
 
     def close(self) -> None:
-        self._file.close()
+        if self.path is not None:
+            self._file.close()

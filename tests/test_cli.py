@@ -105,6 +105,12 @@ def test_predict_crops(tmp_path, random_landmark_model):
     for r in lines:
         (hand,) = r["hands"]
         assert len(hand["keypoints"]) == 17 and hand["side"] in ("left", "right") and 0 <= hand["score"] <= 1
+    # Without --out the same lines go to standard output and the summary to stderr.
+    res = cli("predict", str(folder), str(folder / "a.png"), "--crops",
+              "--model", str(random_landmark_model), "--layout", "17")
+    assert res.returncode == 0, res.stderr
+    assert [json.loads(line) for line in res.stdout.splitlines()] == lines
+    assert "standard output" in res.stderr
 
 
 def _with_layout(src, dst, layout: str):

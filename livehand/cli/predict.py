@@ -42,7 +42,7 @@ def crop_hands(landmarks, image) -> list[Hand]:
 @app.command()
 def predict(
     inputs: Annotated[list[Path], typer.Argument(help="images, or folders of images")],
-    out: Annotated[Path, typer.Option("--out", help="JSON-lines file to write")],
+    out: Annotated[Path | None, typer.Option("--out", help="JSON-lines file to write (default: standard output)")] = None,
     crops: Annotated[bool, typer.Option("--crops", help="each image is one hand crop: no detection")] = False,
     model: common.ModelOpt = None,
     detector: common.DetectorOpt = None,
@@ -53,7 +53,8 @@ def predict(
     """Independent images: detect every time, no smoothing. One line per image:
     {"image": path, "hands": [...]} in that image's pixels."""
     images = expand_inputs(inputs)
-    check_writable(out)
+    if out is not None:
+        check_writable(out)
     landmarks = common.load_landmarks(model, backend)
     schema, convert = common.output_layout(landmarks.meta.layout, layout)
     if crops:
@@ -71,4 +72,4 @@ def predict(
             writer.write({"image": given, "hands": [h.to_json() for h in hands]})
     finally:
         writer.close()
-    typer.echo(f"wrote {out} ({writer.lines} images, {schema.name})")
+    typer.echo(f"wrote {out or 'standard output'} ({writer.lines} images, {schema.name})", err=out is None)
