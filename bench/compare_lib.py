@@ -1,7 +1,7 @@
 """Pure helpers for bench/compare_mediapipe.py: hand matching, distances, still-segment jitter,
 latency summaries and the text table (PCK against labels comes from livehand.metrics).
 
-Kept free of mediapipe (and of livehand's runtime) so CI's venv can test them. Keypoints here
+Kept free of mediapipe (livehand's pure numpy helpers only) so CI's venv can test them. Keypoints here
 are plain arrays float[21, >=2] in frame pixels; a missing hand is None or a row of NaN.
 """
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from livehand.matching import greedy_match
 
 
 def hand_size(kp: np.ndarray) -> float:
@@ -37,20 +39,11 @@ def match_hands(ref: Sequence[np.ndarray], other: Sequence[np.ndarray],
     frame never counts as agreement."""
     if not ref or not other:
         return []
-    ref_c = [box_centre(k) for k in ref]
-    oth_c = [box_centre(k) for k in other]
-    cand = sorted((float(np.linalg.norm(rc - oc)), i, j)
-                  for i, rc in enumerate(ref_c) for j, oc in enumerate(oth_c))
-    used_i: set[int] = set()
-    used_j: set[int] = set()
-    pairs = []
-    for dist, i, j in cand:
-        if i in used_i or j in used_j or not dist < gate * hand_size(ref[i]):
-            continue
-        pairs.append((i, j))
-        used_i.add(i)
-        used_j.add(j)
-    return sorted(pairs)
+    dist = np.array([[float(np.linalg.norm(box_centre(r) - box_centre(o))) for o in other] for r in ref])
+    size = np.array([hand_size(r) for r in ref])
+    with np.errstate(invalid="ignore"):
+        cost = np.where(dist < gate * size[:, None], dist, np.inf)  # outside the gate: never paired
+    return sorted(greedy_match(cost, float(np.finfo(np.float64).max)))
 
 
 def keypoint_distances(ref: np.ndarray, pred: np.ndarray) -> np.ndarray:
