@@ -45,7 +45,7 @@ def test_hard_negative_boxes_hold_no_hand_or_are_far_too_wide():
     rng = np.random.default_rng(0)
     empty = wide = 0
     for _ in range(200):
-        box = hard_negative_box(boxes, 256, rng)
+        box = hard_negative_box(boxes, 256, 1.6, rng)
         if box is None:
             continue
         (cx, cy), side = box

@@ -101,7 +101,7 @@ class CropAugment:
     noise_max: float = 8.0
     p_gray: float = 0.05
     p_key: float = 0.0             # chroma-key green-screen samples onto a hand-free real background
-    p_hard_negative: float = 0.0   # a hand sample cut badly (hand off to the side or far too small): presence 0
+    p_hard_negative: float = 0.0   # swap in a crop of a face, torso or too-wide box from `scenes`: presence 0
     p_motion_blur: float = 0.0     # linear motion blur, as in fast signing
 
 
@@ -174,7 +174,7 @@ class HandCropDataset(torch.utils.data.Dataset):
             # it. Presence must fall there so that the tracker hands over to the detector.
             f = int(rng.integers(len(self.scenes["n_boxes"])))
             box = hard_negative_box(self.scenes["boxes"][f][: self.scenes["n_boxes"][f]],
-                                    self.scenes["images"].shape[1], rng)
+                                    self.scenes["images"].shape[1], self.box_scale, rng)
             if box is not None:
                 img, (center, crop_side), present = self.scenes["images"][f], box, False
         m = crop_affine(center, crop_side, angle, self.size)
@@ -198,22 +198,24 @@ class HandCropDataset(torch.utils.data.Dataset):
                 torch.from_numpy(pts))
 
 
-def hard_negative_box(boxes: np.ndarray, frame_side: int, rng: np.random.Generator) -> tuple[np.ndarray, float] | None:
+def hard_negative_box(boxes: np.ndarray, frame_side: int, box_scale: float, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, float] | None:
     """A crop box (centre, side) in a whole frame that a drifting track could end up on, given the
-    frame's hand boxes float[N, 4] (x0, y0, x1, y1): half the time a hand-sized square holding no
-    hand centre (face, torso, arm, room), else a square 3.5-6x a hand's size with that hand
-    somewhere inside (the torso-sized crop). None when no such box was found."""
+    frame's hand boxes float[N, 4] (x0, y0, x1, y1) and the crop/hand-box ratio: half the time a
+    hand-crop-sized square that no hand box reaches into (face, torso, arm, room), else a square
+    3.5-6x a hand's crop with that hand somewhere inside (the torso-sized crop). None when no
+    such box was found."""
     sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     if rng.random() < 0.5:
         for _ in range(10):
-            side = float(np.clip(sides.mean() * 1.6 * np.exp(rng.normal(0, 0.4)), 24, frame_side))
+            side = float(np.clip(sides.mean() * box_scale * np.exp(rng.normal(0, 0.4)), 24, frame_side))
             c = rng.uniform(side / 2, frame_side - side / 2, 2)
             if np.all(np.abs(centres - c).max(1) > (side + sides) / 2):  # every hand box wholly outside
                 return c, side
         return None
     j = int(rng.integers(len(boxes)))
-    side = float(min(sides[j] * 1.6 * rng.uniform(3.5, 6.0), frame_side))
+    side = float(min(sides[j] * box_scale * rng.uniform(3.5, 6.0), frame_side))
     return centres[j] + rng.uniform(-0.3, 0.3, 2) * side, side
 
 
