@@ -105,3 +105,19 @@ def test_detector_sweep_matches_each_hand_to_one_detection():
     assert matched(gt, np.array([[1, 0, 11, 10], [20, 1, 30, 11]], float)) == 2
     assert matched(gt, np.array([[50, 50, 60, 60]], float)) == 0
     assert matched(gt, np.zeros((0, 4))) == 0
+
+
+def test_detector_sweep_reads_the_training_validation_rows_and_never_an_eval_source(tmp_path):
+    from bench.detector_sweep import validation_frames
+    from train.data.splits import EVAL_SOURCES
+    from train.loop import validation_mask
+
+    n = 100
+    for name in ("train-a", EVAL_SOURCES[0], "synthetic"):
+        images = np.zeros((n, 8, 8, 3), np.uint8)
+        images[:, 0, 0, 0] = np.arange(n)  # row number, to see which rows come back
+        boxes = np.zeros((n, 4, 4), np.float32)
+        boxes[:, 0] = [1, 1, 5, 5]
+        np.savez(tmp_path / f"{name}.npz", images=images, boxes=boxes, n_boxes=np.ones(n, np.int8))
+    rows = [int(img[0, 0, 0]) for img, gt in validation_frames(tmp_path, 0.3)]
+    assert rows == list(np.flatnonzero(validation_mask(n, 0.3))) and rows  # train-a's validation rows only

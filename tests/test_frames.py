@@ -38,3 +38,26 @@ def test_mosaic_augmented_samples_keep_targets_consistent():
     assert x.shape == (3, 64, 64) and centres.shape == (1, 16, 16)
     assert (mask.numpy() > 0).sum() >= (centres.numpy() == 1.0).sum()
     assert ((sizes.numpy() > 0) <= (mask.numpy() > 0)).all()
+
+
+def test_quarter_turned_frames_keep_each_box_on_its_hand():
+    """A bright square is the only 'hand': after any quarter turn the positive cell stays on it."""
+    from train.data.crops import CropAugment
+
+    data = _data(n=1)
+    data["images"][:] = 0
+    data["images"][0, 26:36, 24:44] = 255  # a non-square box near the centre
+    data["boxes"][0, 0] = [24, 26, 44, 36]
+    data["n_boxes"][:] = 1
+    aug = CropAugment(p_quarter_turn=1.0, p_flip=0.0, colour=0.0, p_blur=0.0, noise_max=0.0, p_gray=0.0)
+    ds = FrameDataset(data, input_size=64, stride=4, mean=(0,) * 3, std=(255,) * 3, augment=aug, p_mosaic=0.0)
+    shapes = set()
+    for epoch in range(8):
+        ds.epoch = epoch
+        x, centres, sizes, _ = ds[0]
+        (y, xx), = np.argwhere(centres[0].numpy() == 1.0)
+        bright = x[0].numpy() > 0.5
+        assert bright[y * 4 + 1, xx * 4 + 1]  # the centre cell lies on the square
+        w, h = sizes[0, y, xx].item(), sizes[1, y, xx].item()
+        shapes.add(w > h)
+    assert shapes == {True, False}  # some turns were odd quarter turns (width and height swap)

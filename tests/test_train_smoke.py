@@ -70,15 +70,23 @@ def test_two_minute_cpu_training_run_lowers_the_loss(tmp_path):
     assert out["heatmaps"].shape == (2, 21, 16, 16)
 
 
-def test_split_trains_on_the_named_sources_and_validates_on_held_out_ones(tmp_path):
-    from train.loop import TrainConfig, _split
+def test_split_keeps_eval_sources_out_and_validates_on_a_fixed_share_of_real_training_sources(tmp_path):
+    from train.loop import TrainConfig, _split, validation_mask
 
-    for name, n in (("real", 3), ("synthetic", 4), ("heldout", 2)):
-        np.savez(tmp_path / f"{name}.npz", images=np.zeros((n, 2, 2, 3), np.uint8), side=np.zeros(n, np.int8))
-    cfg = TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"])
-    train, val = _split(cfg)
-    assert len(train["side"]) == 7 and len(val["side"]) == 2
-    train, val = _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"], train_sources=["synthetic"]))
-    assert len(train["side"]) == 4 and len(val["side"]) == 2
-    with pytest.raises(SystemExit, match="no training"):
+    for name, n in (("real", 400), ("synthetic", 300), ("heldout", 50)):
+        np.savez(tmp_path / f"{name}.npz", images=np.zeros((n, 2, 2, 3), np.uint8),
+                 side=np.arange(n, dtype=np.int32))
+    train, val = _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"], val_fraction=0.25))
+    names = lambda d: {int(i) for i in np.unique(d["source_index"])}  # noqa: E731  0 heldout, 1 real, 2 synthetic
+    assert names(train) == {1, 2} and names(val) == {1}
+    assert len(train["side"]) + len(val["side"]) == 700
+    assert 0.1 < len(val["side"]) / 400 < 0.4
+    again, val_again = _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"], val_fraction=0.25, seed=7))
+    assert np.array_equal(val["side"], val_again["side"])  # the split does not follow the training seed
+    m = validation_mask(1000, 0.3)
+    assert all(len(set(m[i:i + 16])) == 1 for i in range(0, 1000, 16))  # whole blocks
+    synth_train, synth_val = _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"],
+                                                val_fraction=0.25, train_sources=["synthetic"]))
+    assert names(synth_train) == {2} and np.array_equal(synth_val["side"], val["side"])
+    with pytest.raises(SystemExit, match="no training or no validation"):
         _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"], train_sources=["nothing"]))

@@ -103,6 +103,8 @@ class CropAugment:
     p_key: float = 0.0             # chroma-key green-screen samples onto a hand-free real background
     p_hard_negative: float = 0.0   # swap in a crop of a face, torso or too-wide box from `scenes`: presence 0
     p_motion_blur: float = 0.0     # linear motion blur, as in fast signing
+    p_quarter_turn: float = 0.0    # detector: turn the frame by 90/180/270 degrees (hands pointing
+                                   #   sideways or down; exact for axis-aligned boxes, unlike free angles)
 
 
 def green_screen_mask(image_bgr: np.ndarray) -> np.ndarray:

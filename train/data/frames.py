@@ -1,7 +1,7 @@
 """Whole-frame shards and the augmenting detector dataset (CenterNet-style targets).
 
 Frames are letterboxed once into uint8 squares with their hand boxes (the box around each hand's
-keypoints, as the detector predicts it). Training zooms, shifts, rotates a little, flips, and
+keypoints, as the detector predicts it). Training zooms, shifts, rotates a little (or by quarter turns), flips, and
 with some probability builds a 2x2 mosaic of four frames, which gives several small hands per
 image, as a webcam sees them, from photos that mostly show one large hand.
 """
@@ -92,6 +92,8 @@ class FrameDataset(torch.utils.data.Dataset):
             side *= float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
             center = center + rng.uniform(-0.2, 0.2, 2) * c
             angle = np.deg2rad(rng.normal(0, 8))
+            if rng.random() < aug.p_quarter_turn:
+                angle += np.pi / 2 * rng.integers(1, 4)
         m = crop_affine(center, side, angle, self.size)
         if aug and rng.random() < aug.p_flip:
             m[0] = -m[0]
