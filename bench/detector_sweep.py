@@ -5,9 +5,11 @@
 
 --labels: livehand JSON lines or COCO-style hand JSON (train.data.labels), e.g. the held-out set,
 to report. --frames: the validation rows of the whole-frame shards (train.loop's split of the
-training sources; the eval sources are skipped), which is where DETECT_THRESHOLD is picked, so
-the held-out sets never tune it. A labelled hand counts as found when a detection overlaps its
-box with IoU >= 0.3 (one detection per hand, matched as the tracker matches detections to tracks).
+training sources; the eval sources are skipped). That is where DETECT_THRESHOLD and
+STATIC_DETECT_THRESHOLD are picked (`pick`: the best recall within a false-detection budget per
+mode), so the held-out sets never tune them. A labelled hand counts as found when a detection
+overlaps its box with IoU >= 0.3 (one detection per hand, matched as the tracker matches
+detections to tracks).
 """
 from __future__ import annotations
 
@@ -28,7 +30,17 @@ from train.data.labels import load_labels
 from train.data.splits import EVAL_SOURCES
 from train.loop import TrainConfig, validation_mask
 
-THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5)
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+MAX_FALSE_PER_IMAGE = {"tracking": 0.25, "static": 1.0}  # budgets: see livehand/detect.py
+
+
+def pick_threshold(table: list[dict], max_false: float) -> float:
+    """The threshold with the best recall among those with at most max_false false detections
+    per image (the highest such threshold on a tie)."""
+    ok = [r for r in table if r["false_per_image"] <= max_false]
+    if not ok:
+        raise ValueError(f"no threshold keeps false detections at or below {max_false} per image")
+    return max(ok, key=lambda r: (r["recall"], r["threshold"]))["threshold"]
 
 
 def matched(gt: np.ndarray, boxes: np.ndarray, min_iou: float = 0.3) -> int:
@@ -84,7 +96,10 @@ def main() -> None:
     result = {"data": str(args.labels or f"{args.frames} (validation rows)"), **sweep(args.detector, images)}
     print(f"{result['hands']} hands in {result['images']} images ({result['data']}), detector {args.detector}")
     for r in result["sweep"]:
-        print(f"  threshold {r['threshold']:.1f}: recall {r['recall']:.3f}, false detections per image {r['false_per_image']:.2f}")
+        print(f"  threshold {r['threshold']:.2f}: recall {r['recall']:.3f}, false detections per image {r['false_per_image']:.2f}")
+    result["pick"] = {mode: pick_threshold(result["sweep"], budget) for mode, budget in MAX_FALSE_PER_IMAGE.items()}
+    for mode, budget in MAX_FALSE_PER_IMAGE.items():
+        print(f"pick for {mode}: {result['pick'][mode]} (best recall with <= {budget} false detections per image)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
 

@@ -121,3 +121,16 @@ def test_detector_sweep_reads_the_training_validation_rows_and_never_an_eval_sou
         np.savez(tmp_path / f"{name}.npz", images=images, boxes=boxes, n_boxes=np.ones(n, np.int8))
     rows = [int(img[0, 0, 0]) for img, gt in validation_frames(tmp_path, 0.3)]
     assert rows == list(np.flatnonzero(validation_mask(n, 0.3))) and rows  # train-a's validation rows only
+
+
+def test_detector_threshold_pick_is_the_best_recall_within_the_false_detection_budget():
+    from bench.detector_sweep import pick_threshold
+
+    table = [{"threshold": 0.1, "recall": 0.97, "false_per_image": 0.9},
+             {"threshold": 0.2, "recall": 0.94, "false_per_image": 0.2},
+             {"threshold": 0.3, "recall": 0.94, "false_per_image": 0.1},
+             {"threshold": 0.4, "recall": 0.86, "false_per_image": 0.0}]
+    assert pick_threshold(table, max_false=0.25) == 0.3  # same recall, fewer false: the higher threshold
+    assert pick_threshold(table, max_false=1.0) == 0.1
+    with pytest.raises(ValueError, match="no threshold"):
+        pick_threshold(table[:1], max_false=0.5)

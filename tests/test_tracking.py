@@ -262,6 +262,15 @@ def test_mirror_swaps_the_side():
             assert [h.side for h in hands] == [want]
 
 
+def test_one_left_one_right_applies_to_tracking_not_to_single_images():
+    """Two hands the model calls right: live tracking of one person makes one of them left; a
+    photo (static mode) reports each hand's own side, as it may show several people's hands."""
+    also_right = 215  # P(right) 0.84: the fake tells hands apart by their code
+    frame = render([(make_hand((180.0, 240.0), 150.0), RIGHT), (make_hand((470.0, 240.0), 150.0), also_right)])
+    assert sorted(h.side for h in tracker(static=False)[0].process(frame, 0.0)) == ["left", "right"]
+    assert [h.side for h in tracker(static=True)[0].process(frame, 0.0)] == ["right", "right"]
+
+
 # --- HandTracker ------------------------------------------------------------------------------
 
 def two_hand_sequence(n: int):
@@ -402,7 +411,8 @@ def test_end_to_end_on_random_weight_models(random_landmark_model, random_detect
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
     for static in (False, True):
         # Random weights: accept everything so that hands come out and their shapes can be checked.
-        trk = HandTracker(lm, det, max_hands=2, static=static, detect_threshold=0.0, min_presence=0.0)
+        trk = HandTracker(lm, det, max_hands=2, static=static, detect_threshold=0.0,
+                          static_detect_threshold=0.0, min_presence=0.0)
         for i in range(3):
             hands = trk.process(frame, i / 30)
             assert 1 <= len(hands) <= 2
