@@ -16,12 +16,9 @@ from livehand.decode import heatmap_to_input
 from livehand.preprocess import crop_affine, invert_affine, normalize, transform_points, warp_crops
 
 # Picked by `bench/detector_sweep.py --frames data/frames` on the training sources' validation
-# rows (never the held-out sets): the best recall within a budget of false detections per image,
-# each of which costs one landmark crop until the presence head drops it. Tracking: <= 0.25 (a
-# missed hand gets another chance a few frames later) -> recall 0.944. Single images: <= 1.0 (one
-# chance per hand, and at most 2 x max_hands crops are checked) -> recall 0.965.
-DETECT_THRESHOLD = 0.2
-STATIC_DETECT_THRESHOLD = 0.1
+# rows (never the held-out sets): the threshold at which the whole pipeline (detector, then the
+# landmark model's presence check) finds the most hands net of false ones.
+DETECT_THRESHOLD = 0.3
 MAX_DETECTIONS = 8
 NMS_IOU = 0.5
 

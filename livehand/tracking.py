@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from livehand.backends.base import Backend
-from livehand.detect import DETECT_THRESHOLD, STATIC_DETECT_THRESHOLD, box_iou, detect_hands
+from livehand.detect import DETECT_THRESHOLD, box_iou, detect_hands
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
 from livehand.preprocess import box_from_keypoints
@@ -31,8 +31,7 @@ class TrackerConfig:
     min_presence: float = 0.5       # a track dies, and a new hand is refused, below this
     redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
     detect_every: int = 5           # frames between detector runs while hands are missing
-    detect_threshold: float = DETECT_THRESHOLD  # detector centre probability, tracking
-    static_detect_threshold: float = STATIC_DETECT_THRESHOLD  # same, static mode (single images)
+    detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
     match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
     merge_distance: float = 0.25    # two tracks closer than this (mean keypoint distance / hand
     merge_iou: float = 0.7          #   size) or overlapping more than this are one hand
@@ -300,7 +299,7 @@ class HandTracker:
     def _static(self, frame: np.ndarray, timings: dict[str, float]) -> list[Hand]:
         """Detect, crop, landmark (and refine on the upright keypoint crop); nothing carried over."""
         cfg = self.config
-        boxes, _ = detect_hands(self.detector, frame, timings, cfg.static_detect_threshold)
+        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold)
         self.detector_runs += 1
         # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
         crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]

@@ -123,14 +123,15 @@ def test_detector_sweep_reads_the_training_validation_rows_and_never_an_eval_sou
     assert rows == list(np.flatnonzero(validation_mask(n, 0.3))) and rows  # train-a's validation rows only
 
 
-def test_detector_threshold_pick_is_the_best_recall_within_the_false_detection_budget():
+def test_detector_threshold_pick_counts_an_extra_hand_as_much_as_a_missed_one():
     from bench.detector_sweep import pick_threshold
 
-    table = [{"threshold": 0.1, "recall": 0.97, "false_per_image": 0.9},
-             {"threshold": 0.2, "recall": 0.94, "false_per_image": 0.2},
-             {"threshold": 0.3, "recall": 0.94, "false_per_image": 0.1},
-             {"threshold": 0.4, "recall": 0.86, "false_per_image": 0.0}]
-    assert pick_threshold(table, max_false=0.25) == 0.3  # same recall, fewer false: the higher threshold
-    assert pick_threshold(table, max_false=1.0) == 0.1
-    with pytest.raises(ValueError, match="no threshold"):
-        pick_threshold(table[:1], max_false=0.5)
+    table = [{"threshold": 0.1, "pipeline_found": 97, "pipeline_extra": 40},  # net 57
+             {"threshold": 0.2, "pipeline_found": 94, "pipeline_extra": 10},  # 84
+             {"threshold": 0.3, "pipeline_found": 90, "pipeline_extra": 5},   # 85
+             {"threshold": 0.4, "pipeline_found": 80, "pipeline_extra": 1}]   # 79
+    assert pick_threshold(table) == 0.3
+    table[1]["pipeline_extra"] = 9  # 85 too: a tie goes to the higher threshold (fewer crops)
+    assert pick_threshold(table) == 0.3
+    table[3]["pipeline_found"] = 90  # 89
+    assert pick_threshold(table) == 0.4

@@ -25,3 +25,15 @@ def test_the_office_clip_has_a_hand_in_at_least_95_percent_of_frames():
     tracker = HandTracker(load_backend(DEFAULT_LANDMARKS), load_backend(DEFAULT_DETECTOR), max_hands=2)
     found, frames = frames_with_hands(tracker, VIDEO / "human_hand_video.mp4")
     assert frames > 600 and found >= 0.95 * frames
+
+
+@pytest.mark.xfail(strict=True, reason="issue 4 bar not met: the detector scores the upside-down second "
+                   "hand 0.198, under DETECT_THRESHOLD (picked on validation rows, not on this photo)")
+def test_hands_photo_gives_both_left_hands_within_20_px():
+    from bench.acceptance import hands_photo
+
+    tracker = HandTracker(load_backend(DEFAULT_LANDMARKS), load_backend(DEFAULT_DETECTOR), max_hands=2,
+                          smoothing=False, static=True)
+    r = hands_photo(tracker)
+    assert r["found"] == 2 and r["sides"] == ["left", "left"]
+    assert sum(r["mean_px_to_reference"]) / 2 <= 20

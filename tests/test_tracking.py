@@ -411,8 +411,7 @@ def test_end_to_end_on_random_weight_models(random_landmark_model, random_detect
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
     for static in (False, True):
         # Random weights: accept everything so that hands come out and their shapes can be checked.
-        trk = HandTracker(lm, det, max_hands=2, static=static, detect_threshold=0.0,
-                          static_detect_threshold=0.0, min_presence=0.0)
+        trk = HandTracker(lm, det, max_hands=2, static=static, detect_threshold=0.0, min_presence=0.0)
         for i in range(3):
             hands = trk.process(frame, i / 30)
             assert 1 <= len(hands) <= 2
