@@ -14,12 +14,13 @@ for set in real_heldout video mmpose; do
   $LH eval --labels data/eval/$set.jsonl --crops --json $R/eval_${set}_crops.json
 done
 # INT8 / FP16 variants of the shipped landmark model, judged on the same held-out crops
-$LH export "${LANDMARK_CKPT:-runs/landmarks_stage3/last.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
+$LH export "${LANDMARK_CKPT:-runs/landmarks_stage4/last.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
 for v in lm_int8 lm_fp16; do
   $LH eval --labels data/eval/real_heldout.jsonl --crops --model /tmp/livehand_variants/$v.onnx --json $R/eval_real_heldout_crops_$v.json
 done
 $LH bench --video ../shared/data/video/human_hand_video.mp4 --json > $R/bench_human_hand_video.json
 $LH bench --video ../shared/data/video/asl_hand.25fps.mp4 --json > $R/bench_asl_hand.json
+$PY bench/detector_sweep.py --frames data/frames --json $R/detector_sweep_validation.json   # picks DETECT_THRESHOLD
 $PY bench/detector_sweep.py --labels data/eval/real_heldout.jsonl --json $R/detector_sweep.json
 $PY bench/acceptance.py --json $R/acceptance.json
 $PY bench/two_hands.py > $R/two_hands.json
