@@ -33,6 +33,8 @@ class TrackerConfig:
     detect_every: int = 5           # frames between detector runs while hands are missing
     detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
     match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
+    max_unconfirmed: int = 3        # detector runs in a row that find nothing on a track: drop it
+                                    #   (a crop that slid onto a face keeps a high presence score)
     merge_distance: float = 0.25    # two tracks closer than this (mean keypoint distance / hand
     merge_iou: float = 0.7          #   size) or overlapping more than this are one hand
     side_cap: float = 30.0          # |handedness evidence| cap (log-odds), so a wrong vote heals
@@ -158,6 +160,7 @@ class Track:
     velocity: np.ndarray
     filter: OneEuroFilter
     dropped: bool = False  # presence fell below redetect_presence in the last frame
+    unconfirmed: int = 0   # detector runs in a row with no detection on this track
 
 
 class HandTracker:
@@ -205,7 +208,8 @@ class HandTracker:
         res = run_landmarks(self.landmarks, frame, crops + new_crops, timings)
 
         n_old = len(self.tracks)
-        alive = [i for i in range(n_old) if res.presence[i] >= cfg.min_presence]
+        alive = [i for i in range(n_old) if res.presence[i] >= cfg.min_presence
+                 and self.tracks[i].unconfirmed < cfg.max_unconfirmed]
         fresh = [i for i in range(n_old, len(res.presence)) if res.presence[i] >= cfg.min_presence]
         fresh.sort(key=lambda i: -res.presence[i])
         # Older tracks first, so a duplicate keeps the id the hand already had.
@@ -253,6 +257,9 @@ class HandTracker:
         for d, k in pairs:
             if self.tracks[k].score < cfg.redetect_presence:
                 crops[k] = crop_from_box(boxes[d], self.box_scale, cfg.min_crop)
+        confirmed = {k for _, k in pairs}
+        for k, tr in enumerate(self.tracks):
+            tr.unconfirmed = 0 if k in confirmed else tr.unconfirmed + 1
         matched = {d for d, _ in pairs}
         # Twice the free slots, so a false detection ranked above a real hand cannot hide it;
         # presence picks the real ones after the landmark pass.

@@ -487,3 +487,22 @@ def test_a_reacquired_hand_does_not_glide_from_its_old_place():
     assert trk.process(np.zeros((480, 640, 3), np.uint8), 3 / 30) == []  # lost
     (hand,) = trk.process(render([(b, RIGHT)]), 4 / 30)
     assert hand.id == 1 and np.abs(hand.keypoints[:, :2] - b).max() < 0.5
+
+
+def test_a_track_the_detector_stops_confirming_is_dropped():
+    """A crop stuck on a face keeps a high presence score: if the detector, when it runs, finds
+    nothing on a track max_unconfirmed times in a row, the track goes."""
+
+    class GoesBlind(FakeDetector):
+        def infer(self, batch):
+            out = super().infer(batch)
+            if self.calls > 1:  # finds the hand once, then never again
+                out["centers"][:] = 0.0
+            return out
+
+    frame = render([(make_hand((320.0, 240.0), 150.0), RIGHT)])
+    for limit, kept in ((3, False), (10 ** 6, True)):
+        trk = HandTracker(FakeLandmarks(), GoesBlind(), max_hands=2, detect_every=5, max_unconfirmed=limit)
+        seen = [bool(trk.process(frame, i / 30)) for i in range(30)]
+        assert seen[0] and seen[10]  # unconfirmed twice is not yet enough
+        assert seen[-1] == kept
