@@ -3,7 +3,9 @@
 Per frame, each tracked hand is cropped where its keypoints say it is now (rotated upright, the
 same `box_from_keypoints` that cut the training crops), moved on by its last motion. The hand
 detector runs only when hands are missing (rate-limited) or a track weakens; its new hands join
-the tracked crops in ONE landmark batch. Pure helpers first, then the stateful `HandTracker`.
+the tracked crops in ONE landmark batch, and a track it fails to confirm several runs in a row
+is dropped (a crop can slide onto a face and keep a high presence score). Pure helpers first,
+then the stateful `HandTracker`.
 """
 from __future__ import annotations
 
