@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CONFIGS = Path(__file__).resolve().parents[1] / "train" / "configs"
 
 
 def row(arm: str, latency: dict[tuple[int, float], float]) -> str:
-    cfg = json.loads((Path("train/configs") / f"ablation_{arm}.json").read_text())
+    cfg = json.loads((CONFIGS / f"ablation_{arm}.json").read_text())
     data = "synthetic only" if cfg.get("train_sources") == ["synthetic"] else \
         "real + synthetic" if any("synth" in d for d in cfg["data"]) else "real only"
     held = json.loads((RESULTS / f"ablation_{arm}.json").read_text())["all"]["pck"]

@@ -28,7 +28,7 @@ from livehand.tracking import HandTracker, match_boxes
 from train.data.crops import load_shards
 from train.data.labels import load_labels
 from train.data.splits import EVAL_SOURCES
-from train.loop import TrainConfig, validation_mask
+from train.loop import TrainConfig, validation_rows
 
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 
@@ -54,11 +54,10 @@ def labelled_images(labels: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
 def validation_frames(folder: Path, fraction: float = TrainConfig.val_fraction) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The validation rows of each training source's frame shard -> (BGR image, float[G, 4] boxes)."""
-    for path in sorted(folder.glob("*.npz")):
-        if path.stem in EVAL_SOURCES or path.stem.startswith("synthetic"):
-            continue
+    for path in sorted(folder.glob("*.npz")):  # shard by shard: all frames at once take GBs
         data = load_shards([path])
-        for i in np.flatnonzero(validation_mask(len(data["n_boxes"]), fraction)):
+        rows = validation_rows(np.full(len(data["n_boxes"]), path.stem), EVAL_SOURCES, fraction)
+        for i in np.flatnonzero(rows):
             yield data["images"][i], data["boxes"][i][: int(data["n_boxes"][i])].astype(np.float64)
 
 

@@ -75,6 +75,17 @@ def validation_mask(n: int, fraction: float) -> np.ndarray:
     return np.repeat(blocks, VAL_BLOCK)[:n]
 
 
+def validation_rows(source: np.ndarray, eval_sources, fraction: float) -> np.ndarray:
+    """str[N] source of each row -> bool[N]: validation_mask within each real non-eval source
+    (renders and eval sources never), the same rows whichever sources train (ablations)."""
+    val = np.zeros(len(source), bool)
+    for name in np.unique(source):
+        if name not in eval_sources and not name.startswith("synthetic"):
+            rows = np.flatnonzero(source == name)
+            val[rows] = validation_mask(len(rows), fraction)
+    return val
+
+
 def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     """-> (train, validation). The eval sources are in neither: they are only for `livehand eval`.
     Validation is a fixed share of every real non-eval source, whatever `train_sources` picks, so
@@ -86,11 +97,7 @@ def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     data = load_shards(paths)
     source = np.array([p.stem for p in paths])[data["source_index"]]
     in_play = ~np.isin(source, cfg.eval_sources)
-    val = np.zeros(len(source), bool)
-    for s in np.unique(source[in_play]):
-        if not s.startswith("synthetic"):  # same validation rows whichever sources train (ablations)
-            rows = np.flatnonzero(source == s)
-            val[rows] = validation_mask(len(rows), cfg.val_fraction)
+    val = validation_rows(source, cfg.eval_sources, cfg.val_fraction)
     train = in_play & ~val & (np.isin(source, cfg.train_sources) if cfg.train_sources else True)
     pick = lambda m: {k: v[m] for k, v in data.items()}  # noqa: E731
     print(f"shards: {[p.stem for p in paths]}; train {int(train.sum())}, validation {int(val.sum())}; "
