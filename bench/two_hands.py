@@ -23,10 +23,9 @@ from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS  # noqa: E402
 from livehand.tracking import HandTracker  # noqa: E402
 
 
-def track_two_hands(frames: int = 90, landmarks: Path = DEFAULT_LANDMARKS, detector: Path = DEFAULT_DETECTOR,
-                    **tuning) -> dict:
+def track_two_hands(frames: int = 90, landmarks: Path = DEFAULT_LANDMARKS, detector: Path = DEFAULT_DETECTOR) -> dict:
     clip, truth = two_hand_clip(frames)
-    tracker = HandTracker(load_backend(landmarks), load_backend(detector), max_hands=2, **tuning)
+    tracker = HandTracker(load_backend(landmarks), load_backend(detector), max_hands=2)
     both, same_side, correct_side, pairs, seconds = 0, 0, 0, [], 0.0
     for i, frame in enumerate(clip):
         start = time.perf_counter()

@@ -1,9 +1,9 @@
 """Whole-frame shards and the augmenting detector dataset (CenterNet-style targets).
 
 Frames are letterboxed once into uint8 squares with their hand boxes (the box around each hand's
-keypoints, as the detector predicts it). Training zooms, shifts, rotates a little (or by quarter turns), flips, and
-with some probability builds a 2x2 mosaic of four frames, which gives several small hands per
-image, as a webcam sees them, from photos that mostly show one large hand.
+keypoints, as the detector predicts it). Training zooms, shifts, rotates a little (or by quarter
+turns), flips, and with some probability builds a 2x2 mosaic of four frames, which gives several
+small hands per image, as a webcam sees them, from photos that mostly show one large hand.
 """
 from __future__ import annotations
 
