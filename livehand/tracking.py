@@ -42,6 +42,8 @@ class TrackerConfig:
     side_cap: float = 30.0          # |handedness evidence| cap (log-odds), so a wrong vote heals
     side_margin: float = 5.0        # evidence against the current side needed to flip it
     predict: float = 1.0            # share of the last motion used to place the next crop
+    crop_hold: float = 0.06         # keep last frame's crop while the new one is within this share
+                                    #   of its side (centre, size, angle): a still hand, still input
     refine: bool = True             # static mode: a second pass on the rotated keypoint crop
     min_crop: float = 24.0          # smallest crop side in frame px
     one_euro: OneEuroParams = field(default_factory=OneEuroParams)
@@ -67,6 +69,13 @@ def crop_from_box(box: np.ndarray, box_scale: float, min_side: float) -> Crop:
     with rotation augmentation, so it copes until the next frame's upright keypoint crop)."""
     x0, y0, x1, y1 = (float(v) for v in box)
     return Crop(((x0 + x1) / 2, (y0 + y1) / 2), max(max(x1 - x0, y1 - y0) * box_scale, min_side), 0.0)
+
+
+def crop_close(a: Crop, b: Crop, tolerance: float) -> bool:
+    """a is within tolerance of b: centre (share of b's side), size (log ratio), angle (radians)."""
+    shift = np.hypot(a.center[0] - b.center[0], a.center[1] - b.center[1]) / b.side
+    turn = abs((a.angle - b.angle + math.pi) % (2 * math.pi) - math.pi)
+    return shift < tolerance and abs(math.log(a.side / b.side)) < tolerance and turn < tolerance
 
 
 def hand_size(keypoints: np.ndarray) -> float:
@@ -287,6 +296,8 @@ class HandTracker:
     def _update(self, tr: Track, kps: np.ndarray, score: float, p_right: float, t: float) -> None:
         cfg = self.config
         crop = crop_from_keypoints(kps, self.box_scale, cfg.min_crop)
+        if crop_close(crop, tr.crop, cfg.crop_hold):
+            crop = tr.crop
         dt = t - tr.t if t > tr.t else DEFAULT_DT
         tr.velocity = (np.asarray(crop.center) - tr.crop.center) / dt
         tr.crop, tr.t, tr.keypoints = crop, t, kps

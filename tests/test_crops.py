@@ -1,5 +1,6 @@
-"""Crop-dataset augmentations: green-screen keying must not touch the hand; hard negatives and
-motion blur."""
+"""Crop-dataset augmentations: green-screen keying must not touch the hand; hard negatives, face
+negatives and motion blur."""
+import cv2
 import numpy as np
 
 from train.data.crops import (
@@ -8,6 +9,7 @@ from train.data.crops import (
     green_screen_mask,
     hard_negative_box,
     motion_blur,
+    pack_face_crops,
 )
 
 
@@ -86,3 +88,23 @@ def test_motion_blur_smears_along_a_line_and_keeps_brightness():
     assert len(lit) >= 3  # spread over several pixels ...
     centred = lit - lit.mean(0)
     assert np.linalg.svd(centred, compute_uv=False)[1] < 1.0  # ... along one line
+
+
+def test_face_crops_are_no_hand_samples_centred_near_the_face_and_skip_faces_touching_a_hand(tmp_path):
+    image = np.zeros((200, 300, 3), np.uint8)
+    image[40:80, 40:80] = 255                      # the "face" the teacher reported
+    cv2.imwrite(str(tmp_path / "a.jpg"), image)
+    faces = [{"image": "a.jpg", "source": "people", "faces": [
+        {"box": [40, 40, 80, 80], "score": 0.9},     # kept
+        {"box": [200, 100, 240, 140], "score": 0.9},  # touches the hand below: skipped
+        {"box": [120, 20, 150, 50], "score": 0.5}]}]  # too unsure: skipped
+    hand = np.array([[230.0, 130.0], [280.0, 190.0]])
+    counts = pack_face_crops(faces, {"a.jpg": [hand]}, tmp_path, tmp_path / "out", num_keypoints=21,
+                             ctx_size=64, copies=2, seed=0)
+    assert counts == {"people": 2}
+    shard = np.load(tmp_path / "out" / "people.npz")
+    assert shard["images"].shape == (2, 64, 64, 3) and shard["keypoints"].shape == (2, 21, 2)
+    assert not shard["present"].any() and (shard["side"] == -1).all() and not shard["visible"].any()
+    # The face (white) fills the middle of each context crop (crop side 1.1-1.8x the face, offset
+    # at most 15% of it; the context crop is twice the crop).
+    assert all(img[28:36, 28:36].mean() > 200 for img in shard["images"])

@@ -17,7 +17,8 @@ from livehand.decode import input_to_heatmap
 from livehand.landmarks import Crop, run_landmarks
 from livehand.metadata import ModelMeta
 from livehand.preprocess import crop_affine, invert_affine, transform_points
-from livehand.tracking import (HandTracker, crop_from_box, crop_from_keypoints, hand_size, keypoint_distance,
+from livehand.tracking import (HandTracker, crop_close, crop_from_box, crop_from_keypoints, hand_size,
+                               keypoint_distance,
                                match_boxes, merge_duplicates, person_right, resolve_sides, vote_side)
 
 RIGHT, LEFT = 242, 13  # B codes: P(right) = 0.95 / 0.05
@@ -442,6 +443,35 @@ def test_fast_hand_is_kept_by_motion_prediction():
     assert worst < 0.5 and calls == 1
     worst, calls = run(0.0)
     assert worst > 5 or calls > 1  # without prediction the crop trails and loses part of the hand
+
+
+def test_crop_close_in_centre_size_and_angle():
+    base = Crop((100.0, 100.0), 200.0, 0.1)
+    assert crop_close(Crop((105.0, 103.0), 205.0, 0.12), base, 0.06)
+    assert not crop_close(Crop((115.0, 100.0), 200.0, 0.1), base, 0.06)   # moved 7.5% of the side
+    assert not crop_close(Crop((100.0, 100.0), 220.0, 0.1), base, 0.06)   # 10% bigger
+    assert not crop_close(Crop((100.0, 100.0), 200.0, 0.2), base, 0.06)   # turned 0.1 rad
+    assert crop_close(Crop((100.0, 100.0), 200.0, 0.1 + 2 * math.pi - 0.01), base, 0.06)  # wraps
+    assert not crop_close(Crop((100.0, 100.0), 200.0, 0.1), base, 0.0)    # 0: never held
+
+
+def test_crop_hold_keeps_a_slow_hand_s_crop_still_and_its_keypoints_right():
+    """A hand creeping 1 px/frame: with crop_hold the model sees the same crop until the hand has
+    moved a few % of it (still input, steadier keypoints); without, a new crop every frame."""
+    def run(hold: float) -> tuple[int, float]:
+        trk, _, _ = tracker(smoothing=False, crop_hold=hold, max_hands=1)
+        crops, worst = [], 0.0
+        for i in range(30):
+            kps = make_hand((200.0 + i, 240.0), 150.0)
+            hands = trk.process(render([(kps, RIGHT)]), i / 30)
+            worst = max(worst, np.abs(hands[0].keypoints[:, :2] - kps).max())
+            crops.append(trk.tracks[0].crop)
+        return len({(c.center, c.side, c.angle) for c in crops}), worst
+
+    held, worst = run(0.06)
+    assert held <= 3 and worst < 0.5
+    moving, worst = run(0.0)
+    assert moving >= 25 and worst < 0.5
 
 
 def test_weak_track_calls_the_detector_at_once_then_rate_limited():

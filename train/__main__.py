@@ -3,6 +3,7 @@
     python -m train prepare-crops --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/crops
     python -m train prepare-crops --ganerated GANeratedHands_Release --out data/crops_ganerated   # when you have it
     python -m train prepare-frames --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/frames
+    python -m train prepare-faces --faces train/labels/faces_mediapipe.jsonl --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/crops_faces --sources hagrid drone-gestures subhih-hands
     python -m train fit --config train/configs/landmarks.json
     python -m train dump-crops --out data/calib --count 256     # real crops for INT8 calibration
 """
@@ -46,6 +47,14 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--min-side-score", type=float, default=0.7,
                        help="drop teacher hands whose handedness score is below this")
         s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("prepare-faces", help="'no hand' crops of faces (labels from python -m train.facelabel)")
+    s.add_argument("--faces", type=Path, required=True, help="face-label JSON lines")
+    s.add_argument("--labels", type=Path, required=True, help="hand labels of the same images (faces touching a hand are skipped)")
+    s.add_argument("--images", type=Path, required=True, help="image root")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--min-score", type=float, default=0.75)
+    s.add_argument("--sources", nargs="*", default=[], help="only faces from these sources (default: all)")
+    s.add_argument("--seed", type=int, default=0)
     s = sub.add_parser("dump-crops", help="write upright hand crops (training sources only) as JPEGs")
     s.add_argument("--shards", type=Path, default=Path("data/crops"))
     s.add_argument("--out", type=Path, required=True)
@@ -70,6 +79,17 @@ def main(argv: list[str] | None = None) -> None:
 
         counts = pack_frames(_records(args.labels, args.images, args.min_side_score, args.ganerated,
                                       args.ganerated_limit), args.out)
+        print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
+    elif args.cmd == "prepare-faces":
+        from train.data.crops import pack_face_crops
+
+        hands = {str(rec.image.relative_to(args.images)): [h.keypoints for h in rec.hands]
+                 for rec in read_jsonl(args.labels, args.images)}
+        faces = [json.loads(line) for line in args.faces.read_text().splitlines() if line.strip()]
+        faces = [f for f in faces if not args.sources or f["source"] in args.sources]
+        k = len(next(h for hs in hands.values() for h in hs))
+        counts = pack_face_crops(faces, hands, args.images, args.out, num_keypoints=k,
+                                 min_score=args.min_score, seed=args.seed)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
     elif args.cmd == "dump-crops":
         from livehand.metadata import ModelMeta

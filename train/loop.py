@@ -53,6 +53,7 @@ class TrainConfig:
     key_sources: list[str] = field(default_factory=list)  # green-screen sources to key onto real backgrounds
     p_key: float = 0.0
     p_hard_negative: float = 0.0             # landmarks: crops of faces, torsos, too-wide boxes labelled "no hand"
+    side_weight: float = 0.5                 # landmarks: weight of the handedness BCE in the loss
     scene_data: str = "data/frames"          # whole-frame shards the hard negatives are cut from
     p_motion_blur: float = 0.0
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
@@ -142,13 +143,13 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1)
 
 
-def compute_loss(kind: str, out: dict, batch: list[torch.Tensor]) -> tuple[torch.Tensor, dict]:
+def compute_loss(kind: str, out: dict, batch: list[torch.Tensor], side_weight: float = 0.5) -> tuple[torch.Tensor, dict]:
     if kind == "landmarks":
         _, heat, kp_mask, present, side, side_mask, _ = batch
         lh = heatmap_loss(out["heatmaps"], heat, kp_mask)
         lp = masked_bce(out["presence_logit"], present, torch.ones_like(present))
         ls = masked_bce(out["handedness_logit"], side, side_mask)
-        return lh + lp + 0.5 * ls, {"heat": lh.item(), "presence": lp.item(), "side": ls.item()}
+        return lh + lp + side_weight * ls, {"heat": lh.item(), "presence": lp.item(), "side": ls.item()}
     _, centres, sizes, mask = batch
     lc = focal_loss(out["center_logits"], centres)
     lsz = (torch.abs(out["sizes"].float() - sizes) * mask).sum() / mask.sum().clamp(min=1)
@@ -266,7 +267,7 @@ def fit(cfg: TrainConfig) -> Path:
             batch = [b.to(device, non_blocking=True) for b in batch]
             batch[0] = batch[0].contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss, parts = compute_loss(cfg.kind, net(batch[0]), batch)
+                loss, parts = compute_loss(cfg.kind, net(batch[0]), batch, cfg.side_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -77,6 +77,53 @@ def _negative_crop(image: np.ndarray, hand_boxes: list, ctx_size: int, context: 
     return None
 
 
+def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image_root: Path, out: Path,
+                    num_keypoints: int, ctx_size: int = 256, context: float = 2.0, min_score: float = 0.75,
+                    copies: int = 3, max_per_source: int = 400, seed: int = 0) -> dict[str, int]:
+    """"No hand" crops centred on faces, one shard per source in the hand shards' schema
+    (present=False), so a crop that drifts onto a face learns to let go of it.
+
+    faces: face-label lines ({"image", "source", "faces": [{"box": [x0, y0, x1, y1], "score"}]});
+    hands: image path -> its hands' keypoints float[K, 2]. A face whose box touches a hand box is
+    skipped (a hand held to the face is a hand), and so is one below min_score: the teacher's
+    weak "faces" are mostly knuckles and thumbs. Each face gives `copies` crops of other sizes and
+    offsets (faces are few beside the hands: this is their weight in the mix), and no source gives
+    more than max_per_source (one source's single person would otherwise be most of them).
+    Returns crops written per source."""
+    rng = np.random.default_rng(seed)
+    by_source: dict[str, list[np.ndarray]] = {}
+    for rec in faces:
+        hand_boxes = [np.r_[k.min(0), k.max(0)] for k in hands.get(rec["image"], [])]
+        image = None
+        for face in rec["faces"]:
+            box = np.asarray(face["box"], np.float64)
+            if face["score"] < min_score or any(_overlap(box, hb) for hb in hand_boxes):
+                continue
+            if image is None:
+                image = cv2.imread(str(image_root / rec["image"]))
+                if image is None:
+                    raise ValueError(f"{image_root / rec['image']}: unreadable image")
+            for _ in range(copies):  # a drifting hand crop is about face-sized, seldom centred on it
+                side = max(box[2] - box[0], box[3] - box[1]) * rng.uniform(1.1, 1.8)
+                center = (box[:2] + box[2:]) / 2 + rng.uniform(-0.15, 0.15, 2) * side
+                m = crop_affine(center, side * context, 0.0, ctx_size)
+                by_source.setdefault(rec["source"], []).append(cv2.warpAffine(image, m, (ctx_size, ctx_size)))
+    out.mkdir(parents=True, exist_ok=True)
+    for source, imgs in by_source.items():
+        if len(imgs) > max_per_source:
+            imgs = [imgs[i] for i in sorted(rng.choice(len(imgs), max_per_source, replace=False))]
+            by_source[source] = imgs
+        n = len(imgs)
+        np.savez(out / f"{source}.npz", images=np.stack(imgs), keypoints=np.zeros((n, num_keypoints, 2), np.float32),
+                 visible=np.zeros((n, num_keypoints), bool), side=np.full(n, -1, np.int8), present=np.zeros(n, bool))
+    return {s: len(v) for s, v in by_source.items()}
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two boxes (x0, y0, x1, y1) share any area."""
+    return bool(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+
+
 def load_shards(paths: list[Path]) -> dict[str, np.ndarray]:
     """Concatenate shards; adds `source_index` int[N] (position of the shard in `paths`)."""
     parts = [dict(np.load(p)) for p in paths]
