@@ -31,10 +31,21 @@ class LandmarkResult:
     right: np.ndarray
 
 
+def merge_flipped(out: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """Outputs for a batch of 2n crops (n crops, then the same n mirrored) -> outputs for n: the
+    mirrored heatmaps flipped back and averaged in (heatmap column j of a mirrored crop is column
+    w-1-j of the crop: see decode.input_to_heatmap), presence averaged, and the mirrored crop's
+    handedness turned round (a mirrored left hand is a right hand)."""
+    return {"heatmaps": (out["heatmaps"][:n] + out["heatmaps"][n:, ..., ::-1]) / 2,
+            "presence": (out["presence"][:n] + out["presence"][n:]) / 2,
+            "handedness": (out["handedness"][:n] + 1 - out["handedness"][n:]) / 2}
+
+
 def run_landmarks(backend: Backend, frame_bgr: np.ndarray, crops: list[Crop],
-                  timings: dict[str, float] | None = None) -> LandmarkResult:
-    """All crops go through the model in one batch. timings (optional) gets preprocess,
-    inference and decode seconds added."""
+                  timings: dict[str, float] | None = None, flip_test: bool = False) -> LandmarkResult:
+    """All crops go through the model in one batch. flip_test: each crop is also run mirrored
+    and the two averaged (twice the model work; held-out PCK@0.1 +0.02, see docs/model.md).
+    timings (optional) gets preprocess, inference and decode seconds added."""
     meta = backend.meta
     size = meta.input_size
     if not crops:
@@ -45,7 +56,10 @@ def run_landmarks(backend: Backend, frame_bgr: np.ndarray, crops: list[Crop],
     affines = np.stack([crop_affine(np.asarray(c.center), c.side, c.angle, size) for c in crops])
     batch = normalize(warp_crops(frame_bgr, affines, size), meta.mean, meta.std)
     t1 = time.perf_counter()
-    out = backend.infer(batch)
+    if flip_test:
+        out = merge_flipped(backend.infer(np.concatenate([batch, batch[..., ::-1]])), len(crops))
+    else:
+        out = backend.infer(batch)
     t2 = time.perf_counter()
     xy, conf = decode_heatmaps(out["heatmaps"])
     xy = heatmap_to_input(xy, meta.stride)

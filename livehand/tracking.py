@@ -45,6 +45,7 @@ class TrackerConfig:
     crop_hold: float = 0.06         # keep last frame's crop while the new one is within this share
                                     #   of its side (centre, size, angle): a still hand, still input
     refine: bool = True             # static mode: a second pass on the rotated keypoint crop
+    flip_test: bool = False         # run each crop mirrored too and average (2x model work)
     min_crop: float = 24.0          # smallest crop side in frame px
     one_euro: OneEuroParams = field(default_factory=OneEuroParams)
 
@@ -216,7 +217,7 @@ class HandTracker:
         cfg = self.config
         crops = [self._next_crop(tr, t) for tr in self.tracks]
         new_crops = self._new_hand_crops(frame, crops, timings) if self._detector_due() else []
-        res = run_landmarks(self.landmarks, frame, crops + new_crops, timings)
+        res = run_landmarks(self.landmarks, frame, crops + new_crops, timings, cfg.flip_test)
 
         n_old = len(self.tracks)
         alive = [i for i in range(n_old) if res.presence[i] >= cfg.min_presence
@@ -323,12 +324,12 @@ class HandTracker:
         self.detector_runs += 1
         # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
         crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]
-        res = run_landmarks(self.landmarks, frame, crops, timings)
+        res = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
         found = np.flatnonzero(res.presence >= cfg.min_presence)
         kps, presence, right = res.keypoints[found], res.presence[found], res.right[found]
         if cfg.refine and len(found):
             crops = [crop_from_keypoints(k, self.box_scale, cfg.min_crop) for k in kps]
-            res = run_landmarks(self.landmarks, frame, crops, timings)
+            res = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
             ok = res.presence >= cfg.min_presence
             kps, presence, right = res.keypoints[ok], res.presence[ok], res.right[ok]
         order = np.argsort(-presence, kind="stable")  # the surer hand wins a duplicate

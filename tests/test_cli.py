@@ -163,7 +163,7 @@ def test_output_layout_errors():
 
 def test_run_and_predict_with_the_real_tracker(tmp_path, video, models):
     res = cli("run", "--video", str(video), "--no-display", "--record", str(tmp_path / "o.mp4"),
-              "--jsonl", str(tmp_path / "o.jsonl"), "--mirror", "--layout", "17", *models)
+              "--jsonl", str(tmp_path / "o.jsonl"), "--mirror", "--layout", "17", "--flip-test", *models)
     assert res.returncode == 0, res.stderr
     lines = _jsonl(tmp_path / "o.jsonl")
     assert [r["frame"] for r in lines] == list(range(24))
@@ -172,7 +172,7 @@ def test_run_and_predict_with_the_real_tracker(tmp_path, video, models):
 
     cv2.imwrite(str(tmp_path / "x.png"), np.zeros((80, 120, 3), np.uint8))
     res = cli("predict", str(tmp_path / "x.png"), str(tmp_path / "x.png"), "--out", str(tmp_path / "p.jsonl"),
-              *models)
+              "--flip-test", *models)
     assert res.returncode == 0, res.stderr
     assert [r["image"] for r in _jsonl(tmp_path / "p.jsonl")] == [str(tmp_path / "x.png")] * 2
 

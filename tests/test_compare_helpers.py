@@ -135,3 +135,19 @@ def test_detector_threshold_pick_counts_an_extra_hand_as_much_as_a_missed_one():
     assert pick_threshold(table) == 0.3
     table[3]["pipeline_found"] = 90  # 89
     assert pick_threshold(table) == 0.4
+
+
+def test_view_tells_palm_from_back_for_each_side():
+    """An upright hand with the thumb on the image's right: a right palm or a left back; its
+    mirror image: a left palm or a right back (bench/handedness.py)."""
+    from bench.handedness import view
+
+    kps = np.zeros((21, 2))
+    kps[0], kps[5], kps[17] = (100, 200), (130, 100), (70, 110)  # wrist, index MCP right, pinky MCP left
+    assert view(kps, right=True) == "palm" and view(kps, right=False) == "back"
+    mirrored = kps.copy()
+    mirrored[:, 0] = 200 - mirrored[:, 0]
+    assert view(mirrored, right=False) == "palm" and view(mirrored, right=True) == "back"
+    upside_down = kps.copy()
+    upside_down[:, 1] = 300 - upside_down[:, 1]  # a vertical flip is a mirror too
+    assert view(upside_down, right=True) == "back"

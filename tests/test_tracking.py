@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from livehand.decode import input_to_heatmap
-from livehand.landmarks import Crop, run_landmarks
+from livehand.landmarks import Crop, merge_flipped, run_landmarks
 from livehand.metadata import ModelMeta
 from livehand.preprocess import crop_affine, invert_affine, transform_points
 from livehand.tracking import (HandTracker, crop_close, crop_from_box, crop_from_keypoints, hand_size,
@@ -181,6 +181,28 @@ def test_warp_and_inverse_recover_keypoints_below_half_a_pixel(angle):
     err = np.linalg.norm(res.keypoints[0, :, :2] - kps, axis=1)
     assert err.max() < 0.5, err.max()
     assert res.presence[0] == pytest.approx(1.0) and res.right[0] == pytest.approx(RIGHT / 255)
+
+
+def test_flip_test_lands_on_the_same_keypoints():
+    """Mirrored crops go through the model too; flipped back, their heatmaps peak where the
+    plain ones do, so the averaged keypoints still land on the dots."""
+    kps = make_hand((300.0, 250.0), 160.0, 20.0)
+    lm = FakeLandmarks()
+    crop = crop_from_keypoints(kps + [5.0, 3.0], lm.meta.box_scale, 24.0)
+    res = run_landmarks(lm, render([(kps, RIGHT)]), [crop, crop], flip_test=True)
+    assert lm.batches == [4]  # both crops and their mirrors in one batch
+    assert np.linalg.norm(res.keypoints[:, :, :2] - kps, axis=-1).max() < 0.5
+
+
+def test_merge_flipped_turns_the_mirrored_half_round():
+    rng = np.random.default_rng(0)
+    heat = rng.random((2, 21, 8, 8)).astype(np.float32)
+    out = {"heatmaps": np.concatenate([heat, heat[..., ::-1]]), "presence": np.array([0.9, 0.2, 0.7, 0.4]),
+           "handedness": np.array([0.8, 0.3, 0.2, 0.7])}  # a right hand mirrored reads as a left one
+    merged = merge_flipped(out, 2)
+    np.testing.assert_allclose(merged["heatmaps"], heat)
+    np.testing.assert_allclose(merged["presence"], [0.8, 0.3])
+    np.testing.assert_allclose(merged["handedness"], [0.8, 0.3])
 
 
 def test_crop_from_box_and_hand_size():

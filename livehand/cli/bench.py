@@ -11,6 +11,7 @@ import typer
 from livehand.cli import common
 from livehand.cli.app import app
 from livehand.smoothing import OneEuroParams
+from livehand.tracking import TrackerConfig
 from livehand.pipeline import Outputs, Pipeline, Summary
 from livehand.sources import VideoSource
 
@@ -59,6 +60,7 @@ def bench(
     no_smoothing: Annotated[bool, typer.Option("--no-smoothing", help="measure raw keypoints")] = False,
     min_cutoff: common.MinCutoffOpt = OneEuroParams.min_cutoff,
     beta: common.BetaOpt = OneEuroParams.beta,
+    flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
     build_engine: common.BuildEngineOpt = False,
 ) -> None:
     """Every frame, no display, drawing included: FPS, per-stage p50/p95, detector-run fraction,
@@ -67,7 +69,8 @@ def bench(
     common.require_hand21(landmarks, model)
     det = common.load_detector(detector, backend, build_engine)
     tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=False,
-                                   smoothing=not no_smoothing, static=False, min_cutoff=min_cutoff, beta=beta)
+                                   smoothing=not no_smoothing, static=False, min_cutoff=min_cutoff, beta=beta,
+                                   flip_test=flip_test)
     source = VideoSource(video)
     summary = Pipeline(source, tracker, Outputs(), live=False, draw=True, max_frames=max_frames).run()
     report = bench_report(summary, source, landmarks, det)

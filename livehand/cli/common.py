@@ -29,6 +29,9 @@ BuildEngineOpt = Annotated[bool, typer.Option(
     "--build-engine", help="with an NVIDIA GPU and TensorRT: build an engine for the ONNX model if none exists")]
 MinCutoffOpt = Annotated[float, typer.Option(
     "--min-cutoff", min=0.001, help="One Euro: cutoff (Hz) of a still hand; lower = steadier, more lag")]
+FlipTestOpt = Annotated[bool, typer.Option(
+    "--flip-test/--no-flip-test", help="also run each hand crop mirrored and average: steadier, more "
+    "accurate keypoints for twice the landmark-model time")]
 BetaOpt = Annotated[float, typer.Option(
     "--beta", min=0.0, help="One Euro: how fast the cutoff rises with speed (per hand size/s); higher = less lag")]
 

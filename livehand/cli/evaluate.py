@@ -27,6 +27,7 @@ from livehand.preprocess import box_from_keypoints
 from livehand.sinks import check_writable
 from livehand.skeleton import HAND17, HAND21, schema_for_layout, to_hand17
 from livehand.sources import read_image
+from livehand.tracking import TrackerConfig
 
 Predict = Callable[[np.ndarray, list[tuple[np.ndarray, np.ndarray]]], tuple[list[metrics.HandScore], int]]
 
@@ -98,9 +99,7 @@ def image_predictor(tracker, convert) -> Predict:
     return predict
 
 
-def crop_predictor(landmarks: Backend, convert) -> Predict:
-    from livehand.tracking import TrackerConfig
-
+def crop_predictor(landmarks: Backend, convert, flip_test: bool = False) -> Predict:
     min_presence = TrackerConfig().min_presence  # below it the tracker would drop the hand
 
     def predict(image, labels):
@@ -109,7 +108,7 @@ def crop_predictor(landmarks: Backend, convert) -> Predict:
         for kps, vis in labels:
             centre, side, _ = box_from_keypoints(kps, landmarks.meta.box_scale, rotate=False, visible=vis)
             crops.append(Crop((float(centre[0]), float(centre[1])), side))
-        res = run_landmarks(landmarks, image, crops)
+        res = run_landmarks(landmarks, image, crops, flip_test=flip_test)
         preds = [convert(k) if p >= min_presence else None for k, p in zip(res.keypoints, res.presence)]
         return metrics.score_paired(preds, labels), 0
     return predict
@@ -147,6 +146,7 @@ def evaluate(
     max_hands: common.MaxHandsOpt = 2,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="also write the report as JSON here")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="at most N images per source")] = None,
+    flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
     sources: Annotated[Optional[str], typer.Option("--sources", help="only these sources, comma-separated")] = None,
 ) -> None:
     """Found-rate, EPE (px), NME (by hand size), PCK@0.05/0.1/0.2 of the labelled keypoint box's
@@ -159,14 +159,14 @@ def evaluate(
     label_k = next((len(h.keypoints) for r in records for h in r.hands), HAND21.num_keypoints)
     convert = layout_converter(landmarks.meta.layout, label_k)
     if crops:
-        predict = crop_predictor(landmarks, convert)
+        predict = crop_predictor(landmarks, convert, flip_test)
         detector_name = None
     else:
         common.require_hand21(landmarks, model)
         det = common.load_detector(detector, backend)
         detector_name = det.meta.name
         tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=False,
-                                       smoothing=False, static=True)
+                                       smoothing=False, static=True, flip_test=flip_test)
         predict = image_predictor(tracker, convert)
 
     results: dict[str, SetResult] = {}

@@ -13,6 +13,7 @@ from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
 from livehand.sinks import JsonlWriter, check_writable
 from livehand.sources import IMAGE_SUFFIXES, list_images, read_image
+from livehand.tracking import TrackerConfig
 
 
 def expand_inputs(inputs: list[Path]) -> list[tuple[str, Path]]:
@@ -31,10 +32,11 @@ def expand_inputs(inputs: list[Path]) -> list[tuple[str, Path]]:
     return found
 
 
-def crop_hands(landmarks, image) -> list[Hand]:
+def crop_hands(landmarks, image, flip_test: bool = False) -> list[Hand]:
     """The whole image as one upright square crop around its centre: exactly one hand."""
     h, w = image.shape[:2]
-    res = run_landmarks(landmarks, image, [Crop(((w - 1) / 2.0, (h - 1) / 2.0), float(max(h, w)))])
+    res = run_landmarks(landmarks, image, [Crop(((w - 1) / 2.0, (h - 1) / 2.0), float(max(h, w)))],
+                        flip_test=flip_test)
     kps = res.keypoints[0]
     return [Hand(kps, float(res.presence[0]), "right" if res.right[0] > 0.5 else "left", box_of(kps), 0)]
 
@@ -49,6 +51,7 @@ def predict(
     backend: common.BackendOpt = "auto",
     max_hands: common.MaxHandsOpt = 2,
     layout: common.LayoutOpt = None,
+    flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
 ) -> None:
     """Independent images: detect every time, no smoothing. One line per image:
     {"image": path, "hands": [...]} in that image's pixels."""
@@ -58,11 +61,12 @@ def predict(
     landmarks = common.load_landmarks(model, backend)
     schema, convert = common.output_layout(landmarks.meta.layout, layout)
     if crops:
-        find = lambda image: crop_hands(landmarks, image)  # noqa: E731
+        find = lambda image: crop_hands(landmarks, image, flip_test)  # noqa: E731
     else:
         common.require_hand21(landmarks, model)
         tracker = common.build_tracker(landmarks, common.load_detector(detector, backend),
-                                       max_hands=max_hands, mirror=False, smoothing=False, static=True)
+                                       max_hands=max_hands, mirror=False, smoothing=False, static=True,
+                                       flip_test=flip_test)
         find = lambda image: tracker.process(image, 0.0)  # noqa: E731
     writer = JsonlWriter(out)
     try:

@@ -10,6 +10,7 @@ import typer
 from livehand.cli import common
 from livehand.cli.app import app
 from livehand.smoothing import OneEuroParams
+from livehand.tracking import TrackerConfig
 from livehand.errors import LivehandError
 from livehand.pipeline import Outputs, Pipeline, Summary
 from livehand.sinks import JsonlWriter, VideoRecorder, Window, check_writable, display_available
@@ -70,6 +71,7 @@ def run(
     no_smoothing: Annotated[bool, typer.Option("--no-smoothing", help="raw per-frame keypoints")] = False,
     min_cutoff: common.MinCutoffOpt = OneEuroParams.min_cutoff,
     beta: common.BetaOpt = OneEuroParams.beta,
+    flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
     build_engine: common.BuildEngineOpt = False,
     every_frame: Annotated[Optional[bool], typer.Option(
         "--every-frame/--live", help="process every frame, or only the newest (drop stale ones) "
@@ -97,7 +99,7 @@ def run(
     try:
         tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=mirror,
                                        smoothing=not no_smoothing, static=False,
-                                       min_cutoff=min_cutoff, beta=beta)
+                                       min_cutoff=min_cutoff, beta=beta, flip_test=flip_test)
         if record is not None:
             outputs.video = VideoRecorder(record, source.fps, source.size)
         if jsonl is not None:
