@@ -49,7 +49,7 @@ class TrainConfig:
     val_samples: int = 800
     out: str = "runs/landmarks"
     resume: bool = True
-    init: str = ""                           # start from these weights (a checkpoint), e.g. an earlier stage
+    init: str = ""                           # start from these weights: a checkpoint (.pt) or an exported .onnx
     key_sources: list[str] = field(default_factory=list)  # green-screen sources to key onto real backgrounds
     p_key: float = 0.0
     p_hard_negative: float = 0.0             # landmarks: crops of faces, torsos, too-wide boxes labelled "no hand"
@@ -223,6 +223,19 @@ def _plot(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _init_from_onnx(cfg: TrainConfig, net: HeatmapNet, train_ds, batches: int = 8) -> None:
+    """Start from an exported model: its BatchNorms are re-fitted on augmented training batches."""
+    from train.from_onnx import net_from_onnx
+
+    rng = np.random.default_rng(cfg.seed)
+    calib = [torch.stack([train_ds[int(i)][0] for i in rng.integers(0, len(train_ds), cfg.batch_size)])
+             for _ in range(batches)]
+    was = next(net.parameters()).device
+    seen, diff = net_from_onnx(net.cpu(), cfg.init, calib)
+    net.to(was, memory_format=torch.channels_last)
+    print(f"initialised from {cfg.init} ({seen} calibration images; max |torch - onnxruntime| = {diff:.2e})")
+
+
 def fit(cfg: TrainConfig) -> Path:
     """Train; returns the exported ONNX path. Resumes from out/last.pt when it exists."""
     torch.manual_seed(cfg.seed)
@@ -237,7 +250,9 @@ def fit(cfg: TrainConfig) -> Path:
     net = HeatmapNet(NetConfig(cfg.kind, n_keypoints, cfg.width, cfg.out_stride, tuple(cfg.decoder_channels)))
     # channels-last: 3.4x faster training steps on the CPU here (1.06 s vs 3.62 s per batch of 64)
     net = net.to(device, memory_format=torch.channels_last)
-    if cfg.init:
+    if cfg.init.endswith(".onnx"):
+        _init_from_onnx(cfg, net, train_ds)
+    elif cfg.init:
         net.load_state_dict(torch.load(cfg.init, map_location=device, weights_only=False)["state_dict"])
         print(f"initialised from {cfg.init}")
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
