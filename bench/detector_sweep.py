@@ -1,7 +1,7 @@
 """Detector recall and false detections per image against the centre threshold.
 
     python bench/detector_sweep.py --labels data/eval/real_heldout.jsonl [--detector X.onnx] [--json OUT]
-    python bench/detector_sweep.py --frames data/frames [--json OUT]   # the training validation split
+    python bench/detector_sweep.py --frames data/frames [--tiles] [--json OUT]   # the training validation split
 
 --labels: livehand JSON lines or COCO-style hand JSON (train.data.labels), e.g. the held-out set,
 to report. --frames: the validation rows of the whole-frame shards (train.loop's split of the
@@ -61,17 +61,17 @@ def validation_frames(folder: Path, fraction: float = TrainConfig.val_fraction) 
             yield data["images"][i], data["boxes"][i][: int(data["n_boxes"][i])].astype(np.float64)
 
 
-def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np.ndarray]]) -> dict:
+def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np.ndarray]], tiles: bool = False) -> dict:
     """Per threshold: the detector alone (recall, false detections per image) and the whole
     single-image pipeline (hands found and extra hands after the landmark model's presence check)."""
     det, lm = load_backend(detector), load_backend(landmarks)
-    trackers = {t: HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t) for t in THRESHOLDS}
+    trackers = {t: HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t, detect_tiles=tiles) for t in THRESHOLDS}
     counts = {t: dict.fromkeys(("found", "false", "pipeline_found", "pipeline_extra"), 0) for t in THRESHOLDS}
     hands = n_images = 0
     for image, gt in images:
         n_images += 1
         hands += len(gt)
-        boxes, scores = detect_hands(det, image, threshold=min(THRESHOLDS))
+        boxes, scores = detect_hands(det, image, threshold=min(THRESHOLDS), tiles=tiles)
         for t, c in counts.items():
             keep = boxes[scores >= t]
             hit = matched(gt, keep)
@@ -83,7 +83,7 @@ def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np
             c["pipeline_extra"] += len(out) - hit
     table = [{"threshold": t, "recall": round(c["found"] / hands, 3), "false_per_image": round(c["false"] / n_images, 2),
               **{k: c[k] for k in ("pipeline_found", "pipeline_extra")}} for t, c in counts.items()]
-    return {"detector": str(detector), "landmarks": str(landmarks), "hands": hands, "images": n_images, "sweep": table}
+    return {"detector": str(detector), "landmarks": str(landmarks), "tiles": tiles, "hands": hands, "images": n_images, "sweep": table}
 
 
 def main() -> None:
@@ -93,10 +93,11 @@ def main() -> None:
     src.add_argument("--frames", type=Path, help="whole-frame shards: sweep their validation rows")
     p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR)
     p.add_argument("--model", type=Path, default=DEFAULT_LANDMARKS, help="landmark model for the pipeline columns")
+    p.add_argument("--tiles", action="store_true", help="detector also on overlapping windows (detect_hands tiles)")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     images = labelled_images(args.labels) if args.labels else validation_frames(args.frames)
-    result = {"data": str(args.labels or f"{args.frames} (validation rows)"), **sweep(args.detector, args.model, images)}
+    result = {"data": str(args.labels or f"{args.frames} (validation rows)"), **sweep(args.detector, args.model, images, args.tiles)}
     print(f"{result['hands']} hands in {result['images']} images ({result['data']}), detector {args.detector}")
     n = result["hands"]
     for r in result["sweep"]:

@@ -29,6 +29,36 @@ def letterbox_affine(h: int, w: int, size: int) -> np.ndarray:
     return crop_affine(np.array([(w - 1) / 2.0, (h - 1) / 2.0]), float(max(h, w)), 0.0, size)
 
 
+def tile_windows(h: int, w: int, tile: float = 0.6, overlap: float = 0.25) -> np.ndarray:
+    """Square windows (cx, cy, side) float64[T, 3] covering an h x w frame, side = tile * max(h, w):
+    the detector sees each one magnified 1 / tile, so hands too small for the whole-frame pass
+    grow to a size it finds. Along each axis, as few windows as cover it with >= overlap shared."""
+    side = tile * max(h, w)
+
+    def centres(extent: int) -> np.ndarray:
+        if extent <= side:
+            return np.array([(extent - 1) / 2.0])
+        n = int(np.ceil((extent - side) / (side * (1 - overlap)))) + 1
+        return np.linspace(side / 2 - 0.5, extent - side / 2 - 0.5, n)
+
+    xs, ys = centres(w), centres(h)
+    return np.array([(x, y, side) for y in ys for x in xs], np.float64).reshape(-1, 3)
+
+
+def inside_window(boxes: np.ndarray, window: np.ndarray, h: int, w: int, margin: float = 0.02) -> np.ndarray:
+    """bool[N]: boxes (frame px) that stay clear of the window's edges, except edges on the frame's
+    own border: a box touching an inner edge may be a hand cut in two, seen whole elsewhere."""
+    cx, cy, side = window
+    pad = margin * side
+    x0, y0, x1, y1 = cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
+    ok = np.ones(len(boxes), bool)
+    for edge, inner, hit in ((x0, x0 > pad, boxes[:, 0] <= x0 + pad), (y0, y0 > pad, boxes[:, 1] <= y0 + pad),
+                             (x1, x1 < w - 1 - pad, boxes[:, 2] >= x1 - pad), (y1, y1 < h - 1 - pad, boxes[:, 3] >= y1 - pad)):
+        if inner:
+            ok &= ~hit
+    return ok
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """float[N, 4], float[M, 4] boxes (x0, y0, x1, y1) -> IoU float64[N, M]."""
     a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
@@ -77,32 +107,53 @@ def decode_detections(centers: np.ndarray, sizes: np.ndarray, affine_inv: np.nda
     wh = np.clip(np.asarray(sizes, np.float32)[:, ys, xs].T, 0, None) * side
     corners = np.stack([centre - wh / 2, centre + wh / 2], axis=1)  # [N, 2 corners, 2]
     boxes = transform_points(corners.astype(np.float64), np.asarray(affine_inv, np.float64)).reshape(-1, 4)
-    scores = heat[ys, xs]
-    keep: list[int] = []
-    for i in range(len(boxes)):
-        if len(keep) == max_det:
-            break
-        if not keep or box_iou(boxes[i:i + 1], boxes[keep]).max() <= nms_iou:
-            keep.append(i)
-    return boxes[keep].astype(np.float32), scores[keep].astype(np.float32)
+    return merge_detections(boxes, heat[ys, xs], max_det, nms_iou)
 
 
 def detect_hands(backend: Backend, frame_bgr: np.ndarray, timings: dict[str, float] | None = None,
-                 threshold: float = DETECT_THRESHOLD, max_det: int = MAX_DETECTIONS
+                 threshold: float = DETECT_THRESHOLD, max_det: int = MAX_DETECTIONS, tiles: bool = False
                  ) -> tuple[np.ndarray, np.ndarray]:
     """uint8[H, W, 3] BGR frame -> (boxes float32[N, 4] frame px, scores float32[N]).
-    timings (optional) gets preprocess, inference and decode seconds added."""
+
+    tiles: also run the detector on overlapping windows (`tile_windows`, one batch with the
+    whole frame), for small hands; detections cut by a window's inner edge are dropped and the
+    rest merged by score with the same NMS. timings (optional) gets preprocess, inference and
+    decode seconds added."""
     meta = backend.meta
     t0 = time.perf_counter()
-    affine = letterbox_affine(frame_bgr.shape[0], frame_bgr.shape[1], meta.input_size)
-    batch = normalize(warp_crops(frame_bgr, affine[None], meta.input_size), meta.mean, meta.std)
+    h, w = frame_bgr.shape[:2]
+    affines = [letterbox_affine(h, w, meta.input_size)]
+    windows = tile_windows(h, w) if tiles else np.zeros((0, 3))
+    affines += [crop_affine(win[:2], win[2], 0.0, meta.input_size) for win in windows]
+    batch = normalize(warp_crops(frame_bgr, np.stack(affines), meta.input_size), meta.mean, meta.std)
     t1 = time.perf_counter()
     out = backend.infer(batch)
     t2 = time.perf_counter()
-    boxes, scores = decode_detections(out["centers"][0], out["sizes"][0], invert_affine(affine),
-                                      threshold, max_det, meta.stride)
+    found = [decode_detections(out["centers"][i], out["sizes"][i], invert_affine(m), threshold, max_det, meta.stride)
+             for i, m in enumerate(affines)]
+    if tiles:
+        for i, win in enumerate(windows, start=1):
+            keep = inside_window(found[i][0], win, h, w)
+            found[i] = (found[i][0][keep], found[i][1][keep])
+        boxes, scores = merge_detections(np.concatenate([b for b, _ in found]),
+                                         np.concatenate([s for _, s in found]), max_det)
+    else:
+        boxes, scores = found[0]
     t3 = time.perf_counter()
     if timings is not None:
         for name, dt in (("preprocess", t1 - t0), ("inference", t2 - t1), ("decode", t3 - t2)):
             timings[name] = timings.get(name, 0.0) + dt
     return boxes, scores
+
+
+def merge_detections(boxes: np.ndarray, scores: np.ndarray, max_det: int = MAX_DETECTIONS,
+                     nms_iou: float = NMS_IOU) -> tuple[np.ndarray, np.ndarray]:
+    """Detections from several passes, float[N, 4] + float[N] -> best first, overlaps > nms_iou dropped."""
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    for i in order:
+        if len(keep) == max_det:
+            break
+        if not keep or box_iou(boxes[i:i + 1], boxes[keep]).max() <= nms_iou:
+            keep.append(int(i))
+    return boxes[keep].astype(np.float32).reshape(-1, 4), scores[keep].astype(np.float32)

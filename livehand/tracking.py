@@ -46,6 +46,7 @@ class TrackerConfig:
                                     #   of its side (centre, size, angle): a still hand, still input
     refine: bool = True             # static mode: a second pass on the rotated keypoint crop
     flip_test: bool = False         # run each crop mirrored too and average (2x model work)
+    detect_tiles: bool = False      # detector also on overlapping windows, for small hands
     min_crop: float = 24.0          # smallest crop side in frame px
     one_euro: OneEuroParams = field(default_factory=OneEuroParams)
 
@@ -261,7 +262,7 @@ class HandTracker:
         """Run the detector. A detection on a tracked hand re-anchors that track's crop if the track
         is weak; the others become crops for new hands. crops: mutated."""
         cfg = self.config
-        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold)
+        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles)
         self.detector_runs += 1
         self._last_detect = self.frames
         track_boxes = np.array([box_of(tr.keypoints) for tr in self.tracks]).reshape(-1, 4)
@@ -320,7 +321,7 @@ class HandTracker:
     def _static(self, frame: np.ndarray, timings: dict[str, float]) -> list[Hand]:
         """Detect, crop, landmark (and refine on the upright keypoint crop); nothing carried over."""
         cfg = self.config
-        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold)
+        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles)
         self.detector_runs += 1
         # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
         crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]

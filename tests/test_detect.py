@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from livehand.decode import input_to_heatmap
-from livehand.detect import box_iou, decode_detections, detect_hands, letterbox_affine
+from livehand.detect import (box_iou, decode_detections, detect_hands, inside_window, letterbox_affine,
+                             merge_detections, tile_windows)
 from livehand.preprocess import invert_affine, transform_points
 
 S, STRIDE = 192, 4
@@ -91,3 +93,45 @@ def test_detect_hands_on_random_model(random_detector_model):
     assert boxes.shape == (3, 4) and scores.shape == (3,) and boxes.dtype == np.float32
     assert np.all(boxes[:, 2:] >= boxes[:, :2])
     assert set(timings) == {"preprocess", "inference", "decode"}
+    tiled, tiled_scores = detect_hands(backend, frame, threshold=0.0, max_det=8, tiles=True)
+    assert tiled.shape[1] == 4 and len(tiled) == len(tiled_scores) <= 8
+    assert np.all(np.diff(tiled_scores) <= 0)  # best first after the merge
+
+
+def test_tile_windows_cover_the_frame_with_overlap():
+    for h, w in ((720, 1280), (480, 480), (1280, 720), (100, 1000)):
+        wins = tile_windows(h, w, tile=0.6, overlap=0.25)
+        side = 0.6 * max(h, w)
+        assert np.allclose(wins[:, 2], side)
+        lo, hi = wins[:, :2] - side / 2, wins[:, :2] + side / 2
+        for axis, extent in ((0, w), (1, h)):
+            starts = np.unique(lo[:, axis])
+            if extent > side:  # windows inside the frame, first and last on its borders
+                assert np.isclose(lo[:, axis].min(), -0.5) and np.isclose(hi[:, axis].max(), extent - 0.5)
+                ends = np.unique(hi[:, axis])
+                assert np.all(ends[:-1] - starts[1:] >= 0.25 * side - 1e-6)  # neighbours overlap
+            else:
+                assert len(starts) == 1
+    assert len(tile_windows(480, 480)) == 4 and len(tile_windows(720, 1280)) == 2
+
+
+def test_boxes_cut_by_an_inner_window_edge_are_dropped_but_not_at_the_frame_border():
+    h, w = 480, 480
+    left_top = tile_windows(h, w)[0]  # covers x, y in [-0.5, 287.5]
+    boxes = np.array([[100, 100, 150, 150],    # well inside: kept
+                      [250, 100, 290, 150],    # crosses the inner right edge: dropped
+                      [0, 100, 40, 150],       # on the frame's left border: kept
+                      [100, 260, 150, 300]],   # crosses the inner bottom edge: dropped
+                     np.float64)
+    assert inside_window(boxes, left_top, h, w).tolist() == [True, False, True, False]
+
+
+def test_merge_detections_keeps_the_best_of_overlapping_boxes_in_score_order():
+    boxes = np.array([[0, 0, 10, 10], [50, 50, 60, 60], [1, 1, 11, 11], [100, 100, 110, 110]], np.float32)
+    scores = np.array([0.4, 0.5, 0.9, 0.1], np.float32)
+    kept, kept_scores = merge_detections(boxes, scores, max_det=8)
+    assert kept_scores.tolist() == pytest.approx([0.9, 0.5, 0.1])
+    assert kept[0].tolist() == [1, 1, 11, 11]
+    assert len(merge_detections(boxes, scores, max_det=1)[0]) == 1
+    empty, empty_scores = merge_detections(np.zeros((0, 4)), np.zeros(0))
+    assert empty.shape == (0, 4) and empty_scores.shape == (0,)

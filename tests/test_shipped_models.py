@@ -37,3 +37,14 @@ def test_hands_photo_gives_both_left_hands_within_20_px():
     r = hands_photo(tracker)
     assert r["found"] == 2 and r["sides"] == ["left", "left"]
     assert sum(r["mean_px_to_reference"]) / 2 <= 20
+
+
+def test_hands_photo_with_tiles_gives_both_left_hands_within_20_px():
+    """--tiles: the detector also sees magnified windows, where the second hand scores above threshold."""
+    from bench.acceptance import hands_photo
+
+    tracker = HandTracker(load_backend(DEFAULT_LANDMARKS), load_backend(DEFAULT_DETECTOR), max_hands=2,
+                          smoothing=False, static=True, detect_tiles=True)
+    r = hands_photo(tracker)
+    assert r["found"] == 2 and r["sides"] == ["left", "left"]
+    assert sum(r["mean_px_to_reference"]) / 2 <= 20

@@ -61,6 +61,7 @@ def bench(
     min_cutoff: common.MinCutoffOpt = OneEuroParams.min_cutoff,
     beta: common.BetaOpt = OneEuroParams.beta,
     flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
+    tiles: common.TilesOpt = TrackerConfig.detect_tiles,
     build_engine: common.BuildEngineOpt = False,
 ) -> None:
     """Every frame, no display, drawing included: FPS, per-stage p50/p95, detector-run fraction,
@@ -70,7 +71,7 @@ def bench(
     det = common.load_detector(detector, backend, build_engine)
     tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=False,
                                    smoothing=not no_smoothing, static=False, min_cutoff=min_cutoff, beta=beta,
-                                   flip_test=flip_test)
+                                   flip_test=flip_test, detect_tiles=tiles)
     source = VideoSource(video)
     summary = Pipeline(source, tracker, Outputs(), live=False, draw=True, max_frames=max_frames).run()
     report = bench_report(summary, source, landmarks, det)

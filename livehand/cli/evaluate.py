@@ -147,6 +147,7 @@ def evaluate(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="also write the report as JSON here")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="at most N images per source")] = None,
     flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
+    tiles: common.TilesOpt = TrackerConfig.detect_tiles,
     sources: Annotated[Optional[str], typer.Option("--sources", help="only these sources, comma-separated")] = None,
 ) -> None:
     """Found-rate, EPE (px), NME (by hand size), PCK@0.05/0.1/0.2 of the labelled keypoint box's
@@ -166,7 +167,7 @@ def evaluate(
         det = common.load_detector(detector, backend)
         detector_name = det.meta.name
         tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=False,
-                                       smoothing=False, static=True, flip_test=flip_test)
+                                       smoothing=False, static=True, flip_test=flip_test, detect_tiles=tiles)
         predict = image_predictor(tracker, convert)
 
     results: dict[str, SetResult] = {}

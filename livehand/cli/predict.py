@@ -52,6 +52,7 @@ def predict(
     max_hands: common.MaxHandsOpt = 2,
     layout: common.LayoutOpt = None,
     flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
+    tiles: common.TilesOpt = TrackerConfig.detect_tiles,
 ) -> None:
     """Independent images: detect every time, no smoothing. One line per image:
     {"image": path, "hands": [...]} in that image's pixels."""
@@ -66,7 +67,7 @@ def predict(
         common.require_hand21(landmarks, model)
         tracker = common.build_tracker(landmarks, common.load_detector(detector, backend),
                                        max_hands=max_hands, mirror=False, smoothing=False, static=True,
-                                       flip_test=flip_test)
+                                       flip_test=flip_test, detect_tiles=tiles)
         find = lambda image: tracker.process(image, 0.0)  # noqa: E731
     writer = JsonlWriter(out)
     try:

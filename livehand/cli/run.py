@@ -72,6 +72,7 @@ def run(
     min_cutoff: common.MinCutoffOpt = OneEuroParams.min_cutoff,
     beta: common.BetaOpt = OneEuroParams.beta,
     flip_test: common.FlipTestOpt = TrackerConfig.flip_test,
+    tiles: common.TilesOpt = TrackerConfig.detect_tiles,
     build_engine: common.BuildEngineOpt = False,
     every_frame: Annotated[Optional[bool], typer.Option(
         "--every-frame/--live", help="process every frame, or only the newest (drop stale ones) "
@@ -99,7 +100,7 @@ def run(
     try:
         tracker = common.build_tracker(landmarks, det, max_hands=max_hands, mirror=mirror,
                                        smoothing=not no_smoothing, static=False,
-                                       min_cutoff=min_cutoff, beta=beta, flip_test=flip_test)
+                                       min_cutoff=min_cutoff, beta=beta, flip_test=flip_test, detect_tiles=tiles)
         if record is not None:
             outputs.video = VideoRecorder(record, source.fps, source.size)
         if jsonl is not None:
