@@ -51,6 +51,7 @@ from livehand.hand import Hand, box_of
 from livehand.matching import greedy_match
 from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.skeleton import HAND21
+from livehand.tracking import TrackerConfig
 from train.data.coco import read_coco
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,9 +66,9 @@ TILE_H, ROW_W = 320, 1200  # picture: tile height and the widest a row may grow
 
 
 class LivehandRunner:
-    def __init__(self, landmarks: Backend, detector: Backend, static: bool):
+    def __init__(self, landmarks: Backend, detector: Backend, static: bool, **tuning):
         self.tracker = common.build_tracker(landmarks, detector, max_hands=2, mirror=False,
-                                            smoothing=True, static=static)
+                                            smoothing=True, static=static, **tuning)
 
     def process(self, frame_bgr: np.ndarray, t: float) -> list[Hand]:
         return self.tracker.process(frame_bgr, t)
@@ -273,10 +274,15 @@ def compose(rows: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(padded, axis=0)
 
 
+def tuning(args: argparse.Namespace) -> dict:
+    """The livehand options under comparison (TrackerConfig fields); None: the shipped default."""
+    return {k: v for k, v in (("flip_test", args.flip_test), ("detect_tiles", args.tiles)) if v is not None}
+
+
 def run_clip(path: Path, args: argparse.Namespace, landmarks: Backend, detector: Backend
              ) -> tuple[dict, np.ndarray | None]:
     frames, fps = decode_clip(path, args.max_frames)
-    runners = {LIVEHAND: LivehandRunner(landmarks, detector, static=False),
+    runners = {LIVEHAND: LivehandRunner(landmarks, detector, static=False, **tuning(args)),
                MP0: MediaPipeRunner(0, static=False), MP1: MediaPipeRunner(1, static=False)}
     logs = run_alternating(runners, frames, fps)
     for r in runners.values():
@@ -313,7 +319,7 @@ def run_labelled(name: str, args: argparse.Namespace, landmarks: Backend, detect
         raise SystemExit(f"no test_{name}[_data].json in {folder}")
     records = [r for r in read_coco(path) if r.hands]
     images = [cv2.imread(str(r.image)) for r in records]
-    runners = {LIVEHAND: LivehandRunner(landmarks, detector, static=True),
+    runners = {LIVEHAND: LivehandRunner(landmarks, detector, static=True, **tuning(args)),
                MP0: MediaPipeRunner(0, static=True), MP1: MediaPipeRunner(1, static=True)}
     logs = run_alternating(runners, images, 1.0)
     for r in runners.values():
@@ -402,6 +408,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=5, help="frames per clip left out of the timings")
     p.add_argument("--model", type=Path, default=None, help="livehand landmark model (default: shipped)")
     p.add_argument("--detector", type=Path, default=None, help="livehand detector model (default: shipped)")
+    p.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=None,
+                   help="livehand --flip-test / --no-flip-test (default: livehand's default)")
+    p.add_argument("--tiles", action=argparse.BooleanOptionalAction, default=None,
+                   help="livehand --tiles / --no-tiles (default: livehand's default)")
     p.add_argument("--video-dir", type=Path, default=DATA / "video")
     p.add_argument("--labelled-dir", type=Path, default=DATA / "labelled" / "mmpose")
     p.add_argument("--json", type=Path, default=None, help="write every figure here")
@@ -420,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                                     "no thread setting in this API (see 'cores' = CPU time / wall time)"},
            "models": {"landmarks": model_id(args.model or DEFAULT_LANDMARKS, landmarks.meta.name),
                       "detector": model_id(args.detector or DEFAULT_DETECTOR, detector.meta.name)},
+           "livehand_options": {"flip_test": TrackerConfig.flip_test, "detect_tiles": TrackerConfig.detect_tiles,
+                                **tuning(args)},
            "warmup_frames": args.warmup, "clips": {}, "labelled": {}}
     rows = []
     for clip in args.clips:

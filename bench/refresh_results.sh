@@ -14,7 +14,7 @@ for set in real_heldout video mmpose; do
   $LH eval --labels data/eval/$set.jsonl --crops --json $R/eval_${set}_crops.json
 done
 # INT8 / FP16 variants of the shipped landmark model, judged on the same held-out crops
-$LH export "${LANDMARK_CKPT:-runs/landmarks_stage4/last.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
+$LH export "${LANDMARK_CKPT:-runs/landmarks_stage5/last.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
 for v in lm_int8 lm_fp16; do
   $LH eval --labels data/eval/real_heldout.jsonl --crops --model /tmp/livehand_variants/$v.onnx --json $R/eval_real_heldout_crops_$v.json
 done
@@ -25,6 +25,7 @@ $PY bench/detector_sweep.py --labels data/eval/real_heldout.jsonl --json $R/dete
 $PY bench/acceptance.py --json $R/acceptance.json
 $PY bench/two_hands.py > $R/two_hands.json
 $PY bench/smoothing.py --json $R/smoothing.json
+$PY bench/handedness.py --json $R/handedness.json
 # random weights: only the architecture matters, so SKIP_LATENCY=1 keeps the last figures after a retrain
 [ "${SKIP_LATENCY:-0}" = 1 ] || $PY bench/model_latency.py --sizes 128 160 192 --widths 0.5 1.0 --json $R/model_latency.json
 PYTHONPATH=. "${MP_PYTHON:-/work/mpvenv/bin/python}" bench/compare_mediapipe.py \

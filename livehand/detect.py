@@ -18,7 +18,7 @@ from livehand.preprocess import crop_affine, invert_affine, normalize, transform
 # Picked by `bench/detector_sweep.py --frames data/frames` on the training sources' validation
 # rows (never the held-out sets): the threshold at which the whole pipeline (detector, then the
 # landmark model's presence check) finds the most hands net of false ones.
-DETECT_THRESHOLD = 0.3
+DETECT_THRESHOLD = 0.25
 MAX_DETECTIONS = 8
 NMS_IOU = 0.5
 

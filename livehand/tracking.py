@@ -45,7 +45,7 @@ class TrackerConfig:
     crop_hold: float = 0.06         # keep last frame's crop while the new one is within this share
                                     #   of its side (centre, size, angle): a still hand, still input
     refine: bool = True             # static mode: a second pass on the rotated keypoint crop
-    flip_test: bool = False         # run each crop mirrored too and average (2x model work)
+    flip_test: bool = True          # run each crop mirrored too and average (2x model work)
     detect_tiles: bool = False      # detector also on overlapping windows, for small hands
     min_crop: float = 24.0          # smallest crop side in frame px
     one_euro: OneEuroParams = field(default_factory=OneEuroParams)

@@ -66,7 +66,7 @@ def test_sidecar_carries_model_meta_and_build(built, random_landmark_model, prec
     build = doc["build"]
     assert build["precision"] == precision
     assert build["tensorrt"] == {"module": FLAVOUR.module_name, "version": FLAVOUR.version, "label": FLAVOUR.label}
-    assert build["batch"] == {"min": 1, "opt": 2, "max": 3}
+    assert build["batch"] == {"min": 1, "opt": 3, "max": 3}
     assert build["onnx"] == str(random_landmark_model.resolve())
     assert len(build["onnx_sha256"]) == 64 and build["engine_bytes"] == built[precision].stat().st_size
     io = build["io"]

@@ -150,6 +150,8 @@ class FakeDetector:
 
 
 def tracker(**kw) -> tuple[HandTracker, FakeLandmarks, FakeDetector]:
+    """Flip test off unless asked for: the fake reads handedness from colour, which a mirror keeps."""
+    kw.setdefault("flip_test", False)
     lm, det = FakeLandmarks(), FakeDetector()
     return HandTracker(lm, det, **kw), lm, det
 

@@ -15,7 +15,7 @@ def build_engine_cmd(
         help="ONNX model exported by livehand (carries its metadata) (default: the shipped landmark model)")] = None,
     fp16: Annotated[bool, typer.Option("--fp16", help="FP16 engine (flag on TensorRT 10; FP16 graph on 11/RTX)")] = False,
     int8: Annotated[bool, typer.Option("--int8", help="INT8 engine from a Q/DQ ONNX, or calibrated with --calib")] = False,
-    max_batch: Annotated[int, typer.Option("--max-batch", help="largest batch (crops per call); tuned for 2")] = 4,
+    max_batch: Annotated[int, typer.Option("--max-batch", help="largest batch (crops per call); tuned for 4")] = 8,
     out: Annotated[Optional[Path], typer.Option("--out", help="engine file (default: engines/<descriptive name>.engine)")] = None,
     workspace: Annotated[Optional[int], typer.Option("--workspace", min=1, help="builder workspace limit, MB")] = None,
     timing_cache: Annotated[Optional[Path], typer.Option(

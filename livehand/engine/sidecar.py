@@ -33,7 +33,7 @@ def sidecar_path(engine: Path) -> Path:
 
 def engine_file_name(model: str, precision: str, flavour: TrtFlavour, target_tag: str,
                      batch: tuple[int, int, int]) -> str:
-    """'hand_landmarks_fp16_trt-rtx-1.7.1_portable-sm80+_b1-4.engine': every fact that decides
+    """'hand_landmarks_fp16_trt-rtx-1.7.1_portable-sm80+_b1-8.engine': every fact that decides
     whether an engine can run, and how, is in its name."""
     stem = re.sub(r"[^A-Za-z0-9.+-]+", "_", model).strip("_") or "model"
     return f"{stem}_{precision}_{flavour.file_tag}_{target_tag}_b{batch[0]}-{batch[2]}.engine"
