@@ -13,6 +13,7 @@ for set in real_heldout video mmpose; do
   $LH eval --labels data/eval/$set.jsonl --json $R/eval_$set.json
   $LH eval --labels data/eval/$set.jsonl --crops --json $R/eval_${set}_crops.json
 done
+$LH eval --labels data/eval/real_heldout.jsonl --tiles --json $R/eval_real_heldout_tiles.json
 # INT8 / FP16 variants of the shipped landmark model, judged on the same held-out crops
 $LH export "${LANDMARK_CKPT:-runs/landmarks_stage5/last.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
 for v in lm_int8 lm_fp16; do
