@@ -1,5 +1,6 @@
 """End to end on generated data: JSONL labels -> packed shards -> fit -> ONNX with metadata."""
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -68,6 +69,13 @@ def test_two_minute_cpu_training_run_lowers_the_loss(tmp_path):
     assert backend.meta.input_size == 64 and backend.meta.kind == "landmarks"
     out = backend.infer(np.zeros((2, 3, 64, 64), np.float32))
     assert out["heatmaps"].shape == (2, 21, 16, 16)
+
+    # Going on from the exported ONNX (no checkpoint) starts where the first run ended, not afresh.
+    again = replace(cfg, init=str(onnx_path), epochs=1, lr=1e-4, out=str(tmp_path / "run2"))
+    fit(again)
+    first = json.loads((tmp_path / "run2" / "history.json").read_text())[0]
+    assert first["loss"] < 0.5 * history[0]["loss"]
+    assert first["loss"] < 1.5 * history[-1]["loss"]
 
 
 def test_split_keeps_eval_sources_out_and_validates_on_a_fixed_share_of_real_training_sources(tmp_path):
