@@ -7,7 +7,7 @@ accuracy by view to show which it did. Each hand is tried as it is and mirrored 
 side, same view). Rows: the training validation split (data/crops, train.loop's split), the
 held-out eval sources, and the renders (which the model trained on).
 
-    python bench/handedness.py [--model X.onnx] [--json bench/results/handedness.json]
+    python bench/handedness.py [--model X.onnx] [--no-flip-test] [--json bench/results/handedness.json]
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 from livehand.backends.base import load_backend
 from livehand.landmarks import run_landmarks
 from livehand.models import DEFAULT_LANDMARKS
-from livehand.tracking import crop_from_keypoints
+from livehand.tracking import TrackerConfig, crop_from_keypoints
 from train.data.crops import load_shards
 from train.data.splits import EVAL_SOURCES
 from train.loop import TrainConfig, validation_rows
@@ -38,7 +38,7 @@ def view(keypoints: np.ndarray, right: bool) -> str:
     return "back" if (cross > 0) == bool(right) else "palm"
 
 
-def accuracy(model: Path, crops: Path, renders: Path, render_limit: int = 600) -> dict:
+def accuracy(model: Path, crops: Path, renders: Path, render_limit: int = 600, flip_test: bool = False) -> dict:
     backend = load_backend(model)
     paths = sorted(crops.glob("*.npz")) + sorted(renders.glob("*.npz"))
     data = load_shards(paths)
@@ -58,7 +58,7 @@ def accuracy(model: Path, crops: Path, renders: Path, render_limit: int = 600) -
                     image, kps = image[:, ::-1].copy(), kps.copy()
                     kps[:, 0] = image.shape[1] - 1 - kps[:, 0]
                 right = bool(data["side"][i]) != mirror
-                res = run_landmarks(backend, image, [crop_from_keypoints(kps, box_scale, 24)])
+                res = run_landmarks(backend, image, [crop_from_keypoints(kps, box_scale, 24)], flip_test=flip_test)
                 ok = int((res.right[0] > 0.5) == right)
                 names = [f"{group}/{view(kps, right)}"] + ([f"{group}:{source[i]}/{view(kps, right)}"]
                                                            if group == "validation" else [])
@@ -73,13 +73,15 @@ def main() -> None:
     p.add_argument("--model", type=Path, default=DEFAULT_LANDMARKS)
     p.add_argument("--crops", type=Path, default=Path("data/crops"))
     p.add_argument("--renders", type=Path, default=Path("data/crops_synth"))
+    p.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=TrackerConfig.flip_test,
+                   help="as livehand --flip-test (default: livehand's default)")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
-    table = accuracy(args.model, args.crops, args.renders)
+    table = accuracy(args.model, args.crops, args.renders, flip_test=args.flip_test)
     for name, row in table.items():
         print(f"{name:40s} {row['hands']:5d} hands  {row['accuracy']:.3f}")
     if args.json:
-        args.json.write_text(json.dumps({"model": str(args.model), "by_view": table}, indent=1))
+        args.json.write_text(json.dumps({"model": str(args.model), "flip_test": args.flip_test, "by_view": table}, indent=1))
 
 
 if __name__ == "__main__":
