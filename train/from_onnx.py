@@ -63,7 +63,8 @@ def load_onnx_weights(net: HeatmapNet, onnx_path: str | Path) -> None:
 def calibrate_batchnorms(net: HeatmapNet, batches: Iterable[torch.Tensor]) -> int:
     """Move each BatchNorm's statistics onto the real activations, keeping the eval-mode function.
 
-    batches: float tensors (N, 3, S, S), normalised as in training. Returns images seen."""
+    Only right after `load_onnx_weights` (each BatchNorm the identity plus b'). batches: float
+    tensors (N, 3, S, S), normalised as in training. Returns images seen."""
     pairs = _conv_bn_pairs(net)
     sums = [torch.zeros(bn.num_features, dtype=torch.float64) for _, bn in pairs]
     sq = [torch.zeros_like(s) for s in sums]
@@ -90,7 +91,7 @@ def calibrate_batchnorms(net: HeatmapNet, batches: Iterable[torch.Tensor]) -> in
             h.remove()
     if not images:
         raise ValueError("no calibration batches")
-    for i, (conv, bn) in enumerate(pairs):
+    for i, (_, bn) in enumerate(pairs):
         mean = sums[i] / counts[i]
         var = (sq[i] / counts[i] - mean * mean).clamp(min=0)
         bn.bias.add_(mean.float())        # beta = b' + m
