@@ -61,11 +61,13 @@ def validation_frames(folder: Path, fraction: float = TrainConfig.val_fraction) 
             yield data["images"][i], data["boxes"][i][: int(data["n_boxes"][i])].astype(np.float64)
 
 
-def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np.ndarray]], tiles: bool = False) -> dict:
+def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np.ndarray]],
+          tiles: bool = False) -> dict:
     """Per threshold: the detector alone (recall, false detections per image) and the whole
     single-image pipeline (hands found and extra hands after the landmark model's presence check)."""
     det, lm = load_backend(detector), load_backend(landmarks)
-    trackers = {t: HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t, detect_tiles=tiles) for t in THRESHOLDS}
+    trackers = {t: HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t, detect_tiles=tiles)
+                for t in THRESHOLDS}
     counts = {t: dict.fromkeys(("found", "false", "pipeline_found", "pipeline_extra"), 0) for t in THRESHOLDS}
     hands = n_images = 0
     for image, gt in images:
@@ -83,7 +85,8 @@ def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np
             c["pipeline_extra"] += len(out) - hit
     table = [{"threshold": t, "recall": round(c["found"] / hands, 3), "false_per_image": round(c["false"] / n_images, 2),
               **{k: c[k] for k in ("pipeline_found", "pipeline_extra")}} for t, c in counts.items()]
-    return {"detector": str(detector), "landmarks": str(landmarks), "tiles": tiles, "hands": hands, "images": n_images, "sweep": table}
+    return {"detector": str(detector), "landmarks": str(landmarks), "tiles": tiles, "hands": hands,
+            "images": n_images, "sweep": table}
 
 
 def main() -> None:
@@ -97,7 +100,8 @@ def main() -> None:
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     images = labelled_images(args.labels) if args.labels else validation_frames(args.frames)
-    result = {"data": str(args.labels or f"{args.frames} (validation rows)"), **sweep(args.detector, args.model, images, args.tiles)}
+    result = {"data": str(args.labels or f"{args.frames} (validation rows)"),
+              **sweep(args.detector, args.model, images, args.tiles)}
     print(f"{result['hands']} hands in {result['images']} images ({result['data']}), detector {args.detector}")
     n = result["hands"]
     for r in result["sweep"]:

@@ -52,10 +52,10 @@ def inside_window(boxes: np.ndarray, window: np.ndarray, h: int, w: int, margin:
     pad = margin * side
     x0, y0, x1, y1 = cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
     ok = np.ones(len(boxes), bool)
-    for edge, inner, hit in ((x0, x0 > pad, boxes[:, 0] <= x0 + pad), (y0, y0 > pad, boxes[:, 1] <= y0 + pad),
-                             (x1, x1 < w - 1 - pad, boxes[:, 2] >= x1 - pad), (y1, y1 < h - 1 - pad, boxes[:, 3] >= y1 - pad)):
+    for inner, cut in ((x0 > pad, boxes[:, 0] <= x0 + pad), (y0 > pad, boxes[:, 1] <= y0 + pad),
+                       (x1 < w - 1 - pad, boxes[:, 2] >= x1 - pad), (y1 < h - 1 - pad, boxes[:, 3] >= y1 - pad)):
         if inner:
-            ok &= ~hit
+            ok &= ~cut
     return ok
 
 

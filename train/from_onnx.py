@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
@@ -103,17 +102,11 @@ def calibrate_batchnorms(net: HeatmapNet, batches: Iterable[torch.Tensor]) -> in
 
 
 def net_from_onnx(net: HeatmapNet, onnx_path: str | Path, batches: Iterable[torch.Tensor]) -> tuple[int, float]:
-    """Load and calibrate; returns (calibration images, max abs difference to ONNX Runtime on them)."""
-    from livehand.backends.onnxruntime import OnnxRuntimeBackend
-    from train.model import ExportWrapper
+    """Load and calibrate; returns (calibration images, max abs difference to ONNX Runtime, as
+    `train.export.parity` measures it)."""
+    from train.export import parity
 
     load_onnx_weights(net, onnx_path)
     batches = list(batches)
     seen = calibrate_batchnorms(net, batches)
-    backend = OnnxRuntimeBackend(Path(onnx_path))
-    x = batches[0][:4].float().contiguous()
-    with torch.no_grad():
-        ref = ExportWrapper(net.eval())(x)
-    got = backend.infer(np.ascontiguousarray(x.numpy()))
-    diff = max(float(np.abs(r.numpy() - g).max()) for r, g in zip(ref, got.values()))
-    return seen, diff
+    return seen, parity(net, onnx_path, input_size=batches[0].shape[-1])
