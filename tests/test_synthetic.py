@@ -183,3 +183,16 @@ def test_no_gl_context_is_one_clear_error(monkeypatch, tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--count", "1"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no OpenGL context" in err[0] and "eglInitialize failed" in err[0]
+
+
+def test_background_photos_never_come_from_held_out_sources():
+    """Renders are training data: a held-out source's rooms and people behind a rendered hand
+    would make the held-out evaluation less than unseen."""
+    from train.data.splits import EVAL_SOURCES
+    from train.data.synthetic.background import REAL, Backgrounds
+
+    if not REAL.is_dir():
+        pytest.skip(f"no real photos in {REAL}")
+    photos = Backgrounds.default().photos
+    assert photos, "no scene photos found"
+    assert {p.relative_to(REAL).parts[0] for p in photos}.isdisjoint(EVAL_SOURCES)

@@ -1,9 +1,10 @@
 """Backgrounds: random crops of real photos, plus plain, gradient, smooth-noise and clutter fills.
 
 Every photo in ../shared/data/real shows hands, and an unlabelled real hand behind a labelled
-synthetic one would teach the model to ignore hands. So by default only the three sources with
-much room around the hand are used (hagrid, subhih-hands, drone-gestures; in sign-digits, rps-cv,
-rf-hand-gesture and rf-hands-obb the hand fills most of the frame), only photos where MediaPipe
+synthetic one would teach the model to ignore hands. So by default only the two sources with
+much room around the hand are used (hagrid, drone-gestures; in sign-digits, rps-cv and
+rf-hand-gesture the hand fills most of the frame), never a held-out source (`EVAL_SOURCES`: their
+rooms and people are what evaluation calls unseen), only photos where MediaPipe
 found a hand (train/labels/real_mediapipe.jsonl; elsewhere the hand's place is unknown), and a
 crop is accepted only if it stays clear of those hands (boxes grown by 40%). If two photos give
 no clear crop, a synthetic fill is used instead (under a tenth of the photo draws). A second hand
@@ -18,10 +19,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from train.data.splits import EVAL_SOURCES
+
 REPO = Path(__file__).resolve().parents[3]
 REAL = REPO.parent / "shared" / "data" / "real"
 REAL_LABELS = REPO / "train" / "labels" / "real_mediapipe.jsonl"
-SCENE_SOURCES = ("hagrid", "subhih-hands", "drone-gestures")
+SCENE_SOURCES = ("hagrid", "drone-gestures")
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 _PHOTO_SHARE = 0.75
 _TRIES = 12
@@ -59,7 +62,7 @@ class Backgrounds:
             return cls([])
         boxes = _hand_boxes(REAL_LABELS)
         # Every photo shows a hand: where MediaPipe found none, its place is unknown, so skip it.
-        photos = sorted(p for s in SCENE_SOURCES for p in (REAL / s).glob("*.jpg")
+        photos = sorted(p for s in SCENE_SOURCES if s not in EVAL_SOURCES for p in (REAL / s).glob("*.jpg")
                         if p.relative_to(REAL).as_posix() in boxes)
         return cls(photos, boxes, REAL)
 
