@@ -6,6 +6,9 @@ positive always spreads towards the thumb). A hand draws one overall curl and sp
 finger deviates from them, so poses range over open hands, fists, pinches and counting gestures
 instead of independent per-joint noise. Ranges follow the usual active ranges of motion:
 MCP -20..90, PIP 0..105, DIP ~2/3 PIP (the tendons couple them), thumb CMC/MCP/IP smaller.
+One finger in five bends at the knuckle and the middle joint apart (a straight finger folded at
+the knuckle, a hook with the knuckle straight), as finger spelling does (ASL H, K, P, E): with
+one curl driving both joints, a straight finger pointing sideways was only ever a pinky or index.
 """
 from __future__ import annotations
 
@@ -55,6 +58,8 @@ def sample_rotations(model: HandModel, rng: np.random.Generator) -> np.ndarray:
     for finger, curl in zip(FINGERS, _finger_curls(rng)):
         mcp = _clip(curl * 85 + rng.normal(0, 8), -20, 90)
         pip = _clip(curl * 100 + rng.normal(0, 8), -3, 105)
+        if rng.random() < 0.2:  # knuckle and middle joint apart
+            mcp, pip = rng.uniform(-10, 90), rng.uniform(0, 105)
         dip = _clip(pip * 2 / 3 + rng.normal(0, 5), -5, 80)
         abduct = spread * _SPREAD[finger] * (1 - max(mcp, 0) / 110) + rng.normal(0, 2)
         rot[model.index(f"{finger}-finger-metacarpal")] = _bend(rng.uniform(0, _CUP[finger]), 0, radial)
