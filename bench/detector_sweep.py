@@ -1,13 +1,14 @@
-"""Detector recall and false detections per image against the centre threshold.
+"""Detector recall and false detections per image against the centre threshold and frame margin.
 
     python bench/detector_sweep.py --labels data/eval/real_heldout.jsonl [--detector X.onnx] [--json OUT]
-    python bench/detector_sweep.py --frames data/frames [--tiles] [--json OUT]   # the training validation split
+    python bench/detector_sweep.py --frames data/frames [--margins 0 0.1] [--tiles] [--json OUT]   # the training validation split
 
 --labels: livehand JSON lines or COCO-style hand JSON (train.data.labels), e.g. the held-out set,
-to report. --frames: the validation rows of the whole-frame shards (train.loop's split of the
-training sources; the eval sources are skipped). That is where DETECT_THRESHOLD is picked
-(`pick`: the most hands the whole single-image pipeline finds net of extra hands), so the
-held-out sets never tune it. A labelled hand counts as found when a detection (or a reported
+to report (at the shipped margin unless --margins). --frames: the validation rows of the
+whole-frame shards (train.loop's split of the training sources; the eval sources are skipped).
+That is where DETECT_THRESHOLD and DETECT_MARGIN are picked (`pick`: the pair at which the whole
+single-image pipeline finds the most hands net of extra hands), so the held-out sets never tune
+them. A labelled hand counts as found when a detection (or a reported
 hand's box) overlaps its box with IoU >= 0.3, one per hand, matched as the tracker matches
 detections to tracks.
 """
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 
 from livehand.backends.base import load_backend
-from livehand.detect import detect_hands
+from livehand.detect import DETECT_MARGIN, detect_hands
 from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.tracking import HandTracker, match_boxes
 from train.data.crops import load_shards
@@ -31,12 +32,14 @@ from train.data.splits import EVAL_SOURCES
 from train.loop import TrainConfig, validation_rows
 
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 
 
-def pick_threshold(table: list[dict]) -> float:
-    """The threshold whose whole pipeline finds the most hands net of false ones (found hands
-    minus extra hands: a face called a hand costs as much as a missed hand); the higher on a tie."""
-    return max(table, key=lambda r: (r["pipeline_found"] - r["pipeline_extra"], r["threshold"]))["threshold"]
+def pick(table: list[dict]) -> dict:
+    """The row (margin, threshold) whose whole pipeline finds the most hands net of false ones
+    (found hands minus extra hands: a face called a hand costs as much as a missed hand); on a
+    tie the smaller margin (hands stay bigger), then the higher threshold."""
+    return max(table, key=lambda r: (r["pipeline_found"] - r["pipeline_extra"], -r["margin"], r["threshold"]))
 
 
 def matched(gt: np.ndarray, boxes: np.ndarray, min_iou: float = 0.3) -> int:
@@ -62,29 +65,33 @@ def validation_frames(folder: Path, fraction: float = TrainConfig.val_fraction) 
 
 
 def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np.ndarray]],
-          tiles: bool = False) -> dict:
-    """Per threshold: the detector alone (recall, false detections per image) and the whole
-    single-image pipeline (hands found and extra hands after the landmark model's presence check)."""
+          tiles: bool = False, margins: tuple[float, ...] = (DETECT_MARGIN,)) -> dict:
+    """Per margin and threshold: the detector alone (recall, false detections per image) and the
+    whole single-image pipeline (hands found and extra hands after the landmark model's presence
+    check)."""
     det, lm = load_backend(detector), load_backend(landmarks)
-    trackers = {t: HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t, detect_tiles=tiles)
-                for t in THRESHOLDS}
-    counts = {t: dict.fromkeys(("found", "false", "pipeline_found", "pipeline_extra"), 0) for t in THRESHOLDS}
+    grid = [(m, t) for m in margins for t in THRESHOLDS]
+    trackers = {(m, t): HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t, detect_margin=m,
+                                    detect_tiles=tiles) for m, t in grid}
+    counts = {k: dict.fromkeys(("found", "false", "pipeline_found", "pipeline_extra"), 0) for k in grid}
     hands = n_images = 0
     for image, gt in images:
         n_images += 1
         hands += len(gt)
-        boxes, scores = detect_hands(det, image, threshold=min(THRESHOLDS), tiles=tiles)
-        for t, c in counts.items():
+        detections = {m: detect_hands(det, image, threshold=min(THRESHOLDS), tiles=tiles, margin=m) for m in margins}
+        for (m, t), c in counts.items():
+            boxes, scores = detections[m]
             keep = boxes[scores >= t]
             hit = matched(gt, keep)
             c["found"] += hit
             c["false"] += len(keep) - hit
-            out = trackers[t].process(image, 0.0)
+            out = trackers[m, t].process(image, 0.0)
             hit = matched(gt, np.array([h.box for h in out]).reshape(-1, 4))
             c["pipeline_found"] += hit
             c["pipeline_extra"] += len(out) - hit
-    table = [{"threshold": t, "recall": round(c["found"] / hands, 3), "false_per_image": round(c["false"] / n_images, 2),
-              **{k: c[k] for k in ("pipeline_found", "pipeline_extra")}} for t, c in counts.items()]
+    table = [{"margin": m, "threshold": t, "recall": round(c["found"] / hands, 3),
+              "false_per_image": round(c["false"] / n_images, 2),
+              **{k: c[k] for k in ("pipeline_found", "pipeline_extra")}} for (m, t), c in counts.items()]
     return {"detector": str(detector), "landmarks": str(landmarks), "tiles": tiles, "hands": hands,
             "images": n_images, "sweep": table}
 
@@ -97,18 +104,24 @@ def main() -> None:
     p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR)
     p.add_argument("--model", type=Path, default=DEFAULT_LANDMARKS, help="landmark model for the pipeline columns")
     p.add_argument("--tiles", action="store_true", help="detector also on overlapping windows (detect_hands tiles)")
+    p.add_argument("--margins", type=float, nargs="+",
+                   help=f"frame margins to sweep (default: {' '.join(map(str, MARGINS))} with --frames, "
+                        f"the shipped {DETECT_MARGIN} with --labels)")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     images = labelled_images(args.labels) if args.labels else validation_frames(args.frames)
+    margins = tuple(args.margins or (MARGINS if args.frames else (DETECT_MARGIN,)))
     result = {"data": str(args.labels or f"{args.frames} (validation rows)"),
-              **sweep(args.detector, args.model, images, args.tiles)}
+              **sweep(args.detector, args.model, images, args.tiles, margins)}
     print(f"{result['hands']} hands in {result['images']} images ({result['data']}), detector {args.detector}")
     n = result["hands"]
     for r in result["sweep"]:
-        print(f"  threshold {r['threshold']:.2f}: detector recall {r['recall']:.3f}, false {r['false_per_image']:.2f}/image;"
-              f" pipeline found {r['pipeline_found'] / n:.3f}, extra {r['pipeline_extra'] / result['images']:.3f}/image")
-    result["pick"] = pick_threshold(result["sweep"])
-    print(f"pick: {result['pick']} (most hands found net of extra hands)")
+        print(f"  margin {r['margin']:.2f} threshold {r['threshold']:.2f}: detector recall {r['recall']:.3f}, "
+              f"false {r['false_per_image']:.2f}/image; pipeline found {r['pipeline_found'] / n:.3f}, "
+              f"extra {r['pipeline_extra'] / result['images']:.3f}/image")
+    best = pick(result["sweep"])
+    result["pick"] = {"margin": best["margin"], "threshold": best["threshold"]}
+    print(f"pick: margin {best['margin']}, threshold {best['threshold']} (most hands found net of extra hands)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
 

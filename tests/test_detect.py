@@ -42,6 +42,14 @@ def test_letterbox_maps_frame_into_the_square():
     np.testing.assert_allclose(corners.mean(axis=0), [(S - 1) / 2] * 2, atol=1e-9)
 
 
+def test_letterbox_margin_leaves_a_border_of_that_share_of_the_longer_side():
+    aff = letterbox_affine(480, 640, S, margin=0.1)
+    corners = transform_points(np.array([[-0.5, -0.5], [639.5, 479.5]]), aff)
+    border = S * 0.1 / 1.2  # 0.1 of the longer side, out of 1.2 of it across the input
+    np.testing.assert_allclose(corners[:, 0], [-0.5 + border, S - 0.5 - border], atol=1e-9)
+    np.testing.assert_allclose(corners.mean(axis=0), [(S - 1) / 2] * 2, atol=1e-9)
+
+
 def test_decode_recovers_boxes_in_frame_pixels():
     hw = (480, 640)
     truth = [(100.0, 80.0, 260.0, 300.0), (400.0, 200.0, 520.0, 330.0)]

@@ -27,10 +27,9 @@ def test_the_office_clip_has_a_hand_in_at_least_95_percent_of_frames():
     assert frames > 600 and found >= 0.95 * frames
 
 
-@pytest.mark.xfail(strict=True, reason="issue 4 bar not met by default: the detector scores the upside-down "
-                   "second hand 0.186, under DETECT_THRESHOLD 0.25 (picked on validation rows, not on this "
-                   "photo); --tiles finds it (next test)")
 def test_hands_photo_gives_both_left_hands_within_20_px():
+    """By default: the detector's frame margin (DETECT_MARGIN) lifts the second hand, which
+    touches the photo's top edge, from 0.19 to 0.38 (threshold 0.3)."""
     from bench.acceptance import hands_photo
 
     tracker = HandTracker(load_backend(DEFAULT_LANDMARKS), load_backend(DEFAULT_DETECTOR), max_hands=2,
