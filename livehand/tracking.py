@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from livehand.backends.base import Backend
-from livehand.detect import DETECT_MARGIN, DETECT_THRESHOLD, box_iou, detect_hands
+from livehand.detect import DETECT_MARGINS, DETECT_THRESHOLD, box_iou, detect_hands
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
 from livehand.preprocess import box_from_keypoints
@@ -34,7 +34,7 @@ class TrackerConfig:
     redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
     detect_every: int = 5           # frames between detector runs while hands are missing
     detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
-    detect_margin: float = DETECT_MARGIN        # black border round the frame, share of its longer side
+    detect_margins: tuple[float, ...] = DETECT_MARGINS  # one whole-frame detector pass per black border
     match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
     max_unconfirmed: int = 3        # detector runs in a row that find nothing on a track: drop it
                                     #   (a crop that slid onto a face keeps a high presence score)
@@ -264,7 +264,7 @@ class HandTracker:
         is weak; the others become crops for new hands. crops: mutated."""
         cfg = self.config
         boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles,
-                                margin=cfg.detect_margin)
+                                margins=cfg.detect_margins)
         self.detector_runs += 1
         self._last_detect = self.frames
         track_boxes = np.array([box_of(tr.keypoints) for tr in self.tracks]).reshape(-1, 4)
@@ -324,7 +324,7 @@ class HandTracker:
         """Detect, crop, landmark (and refine on the upright keypoint crop); nothing carried over."""
         cfg = self.config
         boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles,
-                                margin=cfg.detect_margin)
+                                margins=cfg.detect_margins)
         self.detector_runs += 1
         # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
         crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]

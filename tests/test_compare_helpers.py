@@ -126,20 +126,23 @@ def test_detector_sweep_reads_the_training_validation_rows_and_never_an_eval_sou
 def test_detector_pick_counts_an_extra_hand_as_much_as_a_missed_one():
     from bench.detector_sweep import pick
 
-    table = [{"margin": 0.0, "threshold": 0.1, "pipeline_found": 97, "pipeline_extra": 40},  # net 57
-             {"margin": 0.0, "threshold": 0.2, "pipeline_found": 94, "pipeline_extra": 10},  # 84
-             {"margin": 0.0, "threshold": 0.3, "pipeline_found": 90, "pipeline_extra": 5},   # 85
-             {"margin": 0.0, "threshold": 0.4, "pipeline_found": 80, "pipeline_extra": 1}]   # 79
+    table = [{"margins": [0.0], "threshold": 0.1, "pipeline_found": 97, "pipeline_extra": 40},  # net 57
+             {"margins": [0.0], "threshold": 0.2, "pipeline_found": 94, "pipeline_extra": 10},  # 84
+             {"margins": [0.0], "threshold": 0.3, "pipeline_found": 90, "pipeline_extra": 5},   # 85
+             {"margins": [0.0], "threshold": 0.4, "pipeline_found": 80, "pipeline_extra": 1}]   # 79
     assert pick(table)["threshold"] == 0.3
     table[1]["pipeline_extra"] = 9  # 85 too: a tie goes to the higher threshold (fewer crops)
     assert pick(table)["threshold"] == 0.3
     table[3]["pipeline_found"] = 90  # 89
     assert pick(table)["threshold"] == 0.4
-    # A margin ties with no margin: the smaller margin wins (hands stay bigger); a better one wins.
-    table.append({"margin": 0.1, "threshold": 0.3, "pipeline_found": 91, "pipeline_extra": 2})  # 89
-    assert (pick(table)["margin"], pick(table)["threshold"]) == (0.0, 0.4)
-    table[-1]["pipeline_extra"] = 1  # 90
-    assert (pick(table)["margin"], pick(table)["threshold"]) == (0.1, 0.3)
+    # On a tie fewer detector passes win, then smaller margins (hands stay bigger); a better one wins.
+    table.append({"margins": [0.0, 0.25], "threshold": 0.3, "pipeline_found": 91, "pipeline_extra": 2})  # 89
+    table.append({"margins": [0.25], "threshold": 0.3, "pipeline_found": 91, "pipeline_extra": 2})  # 89
+    assert (pick(table)["margins"], pick(table)["threshold"]) == ([0.0], 0.4)
+    table[-2]["pipeline_extra"] = table[-1]["pipeline_extra"] = 1  # 90
+    assert (pick(table)["margins"], pick(table)["threshold"]) == ([0.25], 0.3)
+    table[-2]["pipeline_found"] = 92  # 91
+    assert (pick(table)["margins"], pick(table)["threshold"]) == ([0.0, 0.25], 0.3)
 
 
 def test_view_tells_palm_from_back_for_each_side():

@@ -143,3 +143,19 @@ def test_merge_detections_keeps_the_best_of_overlapping_boxes_in_score_order():
     assert len(merge_detections(boxes, scores, max_det=1)[0]) == 1
     empty, empty_scores = merge_detections(np.zeros((0, 4)), np.zeros(0))
     assert empty.shape == (0, 4) and empty_scores.shape == (0,)
+
+
+def test_detect_hands_runs_one_pass_per_margin_in_one_batch(random_detector_model):
+    from livehand.backends.base import load_backend
+
+    backend = load_backend(random_detector_model)
+    batches = []
+    infer = backend.infer
+    backend.infer = lambda x: batches.append(x.shape[0]) or infer(x)
+    frame = np.random.default_rng(1).integers(0, 255, (240, 320, 3), np.uint8)
+    plain, plain_scores = detect_hands(backend, frame, threshold=0.0, max_det=8, margins=(0.0,))
+    both, both_scores = detect_hands(backend, frame, threshold=0.0, max_det=8, margins=(0.0, 0.25))
+    assert batches == [1, 2]
+    # The plain pass's best detection survives the merge (NMS keeps the higher score).
+    assert both_scores[0] >= plain_scores[0]
+    assert np.all(np.diff(both_scores) <= 0) and len(both) <= 8
