@@ -9,9 +9,9 @@ whole-frame shards (train.loop's split of the training sources; the eval sources
 That is where DETECT_THRESHOLD is picked (`pick`: the margin set and threshold at which the whole
 single-image pipeline finds the most hands net of extra hands), so the held-out sets never tune
 it. A margin set is the whole-frame passes the detector makes, one per black margin
-(livehand.detect.detect_hands); why the picked margin is not the default: livehand/detect.py. A labelled hand counts as found when a detection (or a reported
-hand's box) overlaps its box with IoU >= 0.3, one per hand, matched as the tracker matches
-detections to tracks.
+(livehand.detect.detect_hands); why the picked margin is not the default: livehand/detect.py.
+A labelled hand counts as found when a detection (or a reported hand's box) overlaps its box
+with IoU >= 0.3, one per hand, matched as the tracker matches detections to tracks.
 """
 from __future__ import annotations
 

@@ -259,13 +259,19 @@ class HandTracker:
         wanted = len(self.tracks) < self.max_hands or weak
         return wanted and self.frames - self._last_detect >= cfg.detect_every
 
-    def _new_hand_crops(self, frame: np.ndarray, crops: list[Crop], timings: dict[str, float]) -> list[Crop]:
-        """Run the detector. A detection on a tracked hand re-anchors that track's crop if the track
-        is weak; the others become crops for new hands. crops: mutated."""
+    def _detect(self, frame: np.ndarray, timings: dict[str, float]) -> np.ndarray:
+        """Hand boxes float32[N, 4] from the detector with this tracker's settings, best first."""
         cfg = self.config
         boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles,
                                 margins=cfg.detect_margins)
         self.detector_runs += 1
+        return boxes
+
+    def _new_hand_crops(self, frame: np.ndarray, crops: list[Crop], timings: dict[str, float]) -> list[Crop]:
+        """Run the detector. A detection on a tracked hand re-anchors that track's crop if the track
+        is weak; the others become crops for new hands. crops: mutated."""
+        cfg = self.config
+        boxes = self._detect(frame, timings)
         self._last_detect = self.frames
         track_boxes = np.array([box_of(tr.keypoints) for tr in self.tracks]).reshape(-1, 4)
         pairs = match_boxes(boxes, track_boxes, cfg.match_iou)
@@ -323,9 +329,7 @@ class HandTracker:
     def _static(self, frame: np.ndarray, timings: dict[str, float]) -> list[Hand]:
         """Detect, crop, landmark (and refine on the upright keypoint crop); nothing carried over."""
         cfg = self.config
-        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles,
-                                margins=cfg.detect_margins)
-        self.detector_runs += 1
+        boxes = self._detect(frame, timings)
         # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
         crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]
         res = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
