@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("pygltflib", reason="synthetic renders need the synth extra (pygltflib)")
 
 from train.data.synthetic.generator import MODEL_DIR  # noqa: E402
-from train.data.synthetic.handmodel import KEYPOINT_JOINTS, load_pair  # noqa: E402
+from train.data.synthetic.handmodel import KEYPOINT_JOINTS, WRIST_TOWARD_KNUCKLE, load_pair  # noqa: E402
 from train.data.synthetic.kinematics import axis_angle, forward_kinematics, keypoints, skin  # noqa: E402
 from train.data.synthetic.scene import BACK_VIEW, PALM_VIEW, Framing, build_scene  # noqa: E402
 
@@ -64,6 +64,18 @@ def test_rig_maps_21_joints_by_name_and_skins_to_the_bind_pose(models):
         kp = keypoints(m, world)
         distal = (kp[12] - kp[11]) / np.linalg.norm(kp[12] - kp[11])
         assert abs(((m.positions - kp[12]) @ distal).max()) < 0.001, side
+
+
+def test_wrist_label_sits_between_the_wrist_joint_and_the_knuckles_and_bends_with_the_hand(models):
+    """The teacher's wrist convention (handmodel.WRIST_TOWARD_KNUCKLE of the way to the middle
+    knuckle), kept when the wrist joint turns the hand: the label is fixed to the palm."""
+    for side, m in models.items():
+        pose = curl(m, mcp=40, pip=30, dip=20)
+        pose[m.index("wrist")] = axis_angle(np.array([0.6, 0.8, 0.0]), np.deg2rad(50))
+        world = forward_kinematics(m, pose, np.eye(4))
+        joint, knuckle = world[m.index("wrist"), :3, 3], keypoints(m, world)[9]
+        np.testing.assert_allclose(keypoints(m, world)[0], joint + WRIST_TOWARD_KNUCKLE * (knuckle - joint),
+                                   atol=1e-9, err_msg=side)
 
 
 def test_left_and_right_models_are_mirror_images(models):
