@@ -21,8 +21,7 @@ for v in lm_int8 lm_fp16; do
 done
 $LH bench --video ../shared/data/video/human_hand_video.mp4 --json > $R/bench_human_hand_video.json
 $LH bench --video ../shared/data/video/asl_hand.25fps.mp4 --json > $R/bench_asl_hand.json
-$PY bench/detector_sweep.py --frames data/frames --margin-sets 0 --json $R/detector_sweep_validation.json   # picks DETECT_THRESHOLD
-# the margin comparison (docs/model.md, "Detector margins"; ~15 min): bench/detector_sweep.py --frames data/frames --json $R/detector_margins_validation.json
+$PY bench/detector_sweep.py --frames data/frames --margin-sets 0 0,0.25 --json $R/detector_sweep_validation.json   # picks DETECT_THRESHOLD, DETECT_MARGINS
 $PY bench/detector_sweep.py --labels data/eval/real_heldout.jsonl --json $R/detector_sweep.json
 $PY bench/acceptance.py --json $R/acceptance.json
 $PY bench/two_hands.py > $R/two_hands.json

@@ -21,12 +21,18 @@ from livehand.preprocess import crop_affine, invert_affine, normalize, transform
 # landmark model's presence check) finds the most hands net of false ones.
 DETECT_THRESHOLD = 0.25
 # Whole-frame detector passes, one per black margin round the frame (a share of its longer side),
-# in one batch. The detector scores a hand touching the frame's edge low (hands.jpg's second hand:
-# 0.19 as it is, 0.38 with a 0.25 margin), but a margin shrinks every hand. The validation rows
-# pick a 0.25 margin (alone, or beside the plain pass at 0.35); on held-out webcam photos both
-# find fewer hands (91.3% -> 82.7% / 87.8%: small fists shrink below what the detector sees), so
-# the default stays one plain pass (docs/model.md, "Detector margins").
-DETECT_MARGINS: tuple[float, ...] = (0.0,)
+# in one batch. The detector scores a hand that fills much of the frame low (hands.jpg's second
+# hand: 0.19 as it is, 0.38 inside a 0.25 margin, i.e. at 1/1.5 the scale), but a margin shrinks
+# every hand, so the margin pass keeps only big boxes (MARGIN_MIN_SIDE) and the plain pass the
+# rest. Picked by `bench/detector_sweep.py --frames data/frames` at DETECT_THRESHOLD on the same
+# validation rows: 92.9% found, 0.056 extra per image -> 95.3%, 0.066 (docs/model.md, "Detector
+# margins"). A margin pass that kept every box lost small webcam hands (2026-12-02, not shipped).
+DETECT_MARGINS: tuple[float, ...] = (0.0, 0.25)
+# A pass with a margin (the frame zoomed out) keeps only boxes whose longer side is at least this
+# share of the frame's longer side: it is there for hands too big for the plain pass, and the
+# small ones it finds are the plain pass's to find (one scale range per pass, as in SNIP).
+# 0 keeps every box, as the margin passes measured first did.
+MARGIN_MIN_SIDE = 0.3
 MAX_DETECTIONS = 8
 NMS_IOU = 0.5
 
@@ -121,11 +127,13 @@ def decode_detections(centers: np.ndarray, sizes: np.ndarray, affine_inv: np.nda
 
 def detect_hands(backend: Backend, frame_bgr: np.ndarray, timings: dict[str, float] | None = None,
                  threshold: float = DETECT_THRESHOLD, max_det: int = MAX_DETECTIONS, tiles: bool = False,
-                 margins: tuple[float, ...] = DETECT_MARGINS) -> tuple[np.ndarray, np.ndarray]:
+                 margins: tuple[float, ...] = DETECT_MARGINS, margin_min_side: float = MARGIN_MIN_SIDE
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """uint8[H, W, 3] BGR frame -> (boxes float32[N, 4] frame px, scores float32[N]).
 
     margins: one whole-frame pass per margin (black border, a share of the frame's longer side,
-    `letterbox_affine`). tiles: also run the detector on overlapping windows (`tile_windows`),
+    `letterbox_affine`); a pass with a margin keeps boxes at least margin_min_side of the frame's
+    longer side. tiles: also run the detector on overlapping windows (`tile_windows`),
     for small hands; detections cut by a window's inner edge are dropped. All passes go in one
     batch, and their detections are merged by score with the same NMS. timings (optional) gets
     preprocess, inference and decode seconds added."""
@@ -141,6 +149,10 @@ def detect_hands(backend: Backend, frame_bgr: np.ndarray, timings: dict[str, flo
     t2 = time.perf_counter()
     found = [decode_detections(out["centers"][i], out["sizes"][i], invert_affine(m), threshold, max_det, meta.stride)
              for i, m in enumerate(affines)]
+    for i, m in enumerate(margins):
+        if m > 0:
+            big = (found[i][0][:, 2:] - found[i][0][:, :2]).max(1, initial=0) >= margin_min_side * max(h, w)
+            found[i] = (found[i][0][big], found[i][1][big])
     for i, win in enumerate(windows, start=len(margins)):
         keep = inside_window(found[i][0], win, h, w)
         found[i] = (found[i][0][keep], found[i][1][keep])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from livehand.backends.base import Backend
-from livehand.detect import DETECT_MARGINS, DETECT_THRESHOLD, box_iou, detect_hands
+from livehand.detect import DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, box_iou, detect_hands
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
 from livehand.preprocess import box_from_keypoints
@@ -35,6 +35,7 @@ class TrackerConfig:
     detect_every: int = 5           # frames between detector runs while hands are missing
     detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
     detect_margins: tuple[float, ...] = DETECT_MARGINS  # one whole-frame detector pass per black border
+    detect_margin_min_side: float = MARGIN_MIN_SIDE     # smallest box (of the frame) a margin pass keeps
     match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
     max_unconfirmed: int = 3        # detector runs in a row that find nothing on a track: drop it
                                     #   (a crop that slid onto a face keeps a high presence score)
@@ -263,7 +264,7 @@ class HandTracker:
         """Hand boxes float32[N, 4] from the detector with this tracker's settings, best first."""
         cfg = self.config
         boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles,
-                                margins=cfg.detect_margins)
+                                margins=cfg.detect_margins, margin_min_side=cfg.detect_margin_min_side)
         self.detector_runs += 1
         return boxes
 

@@ -159,3 +159,29 @@ def test_detect_hands_runs_one_pass_per_margin_in_one_batch(random_detector_mode
     # The plain pass's best detection survives the merge (NMS keeps the higher score).
     assert both_scores[0] >= plain_scores[0]
     assert np.all(np.diff(both_scores) <= 0) and len(both) <= 8
+
+
+class CentredBoxDetector:
+    """Detector stand-in: one box centred in every input, `side` of the input wide and high."""
+
+    def __init__(self, side: float):
+        from livehand.metadata import ModelMeta
+
+        self.meta, self.name, self.side = ModelMeta(kind="detector", input_size=S, stride=STRIDE), "fake", side
+
+    def infer(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        centre = input_to_heatmap(np.array([(S - 1) / 2] * 2), STRIDE)
+        centers = np.repeat(gaussian(*centre, 0.9)[None, None], len(batch), axis=0).astype(np.float32)
+        return {"centers": centers, "sizes": np.full((len(batch), 2, H, H), self.side, np.float32)}
+
+
+@pytest.mark.parametrize("side,kept", [(0.1, 1), (0.4, 2)])
+def test_a_margin_pass_keeps_only_boxes_too_big_for_the_plain_pass(side, kept):
+    """A margin of 0.25 shows the frame at 1/1.5 scale, so the same input box is 1.5x bigger in the
+    frame: 0.15 of it (under MARGIN_MIN_SIDE 0.3, the plain pass's to find) or 0.6 (kept; it and
+    the plain box overlap under the NMS IoU, so both stay)."""
+    frame = np.zeros((300, 300, 3), np.uint8)
+    boxes, _ = detect_hands(CentredBoxDetector(side), frame, threshold=0.5, margins=(0.0, 0.25), margin_min_side=0.3)
+    assert len(boxes) == kept
+    sides = sorted((boxes[:, 2] - boxes[:, 0]) / 300)
+    assert sides == pytest.approx([side, side * 1.5][:kept], rel=0.05)

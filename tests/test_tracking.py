@@ -133,19 +133,20 @@ class FakeDetector:
     def infer(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         self.calls += 1
         s, hm = self.meta.input_size, self.meta.input_size // self.meta.stride
-        centers = np.zeros((1, 1, hm, hm), np.float32)
-        sizes = np.zeros((1, 2, hm, hm), np.float32)
-        pix, _, code = dots(unnormalize(batch, self.meta)[0])
-        for hand in same_code(code):
-            p = pix[hand]
-            if p[:, 2].sum() < 2 * 255:  # a stray pixel whose code rounding wandered off
-                continue
-            (y0, x0), (y1, x1) = p[:, :2].min(0), p[:, :2].max(0)
-            cx, cy = input_to_heatmap(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), self.meta.stride)
-            centers[0, 0] = np.maximum(centers[0, 0], 0.9 * gaussian_map(hm, cx, cy, 1.5))
-            ix, iy = int(round(cx)), int(round(cy))
-            wh = np.array([x1 - x0, y1 - y0])[:, None, None] / s
-            sizes[0, :, max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2] = wh
+        centers = np.zeros((len(batch), 1, hm, hm), np.float32)
+        sizes = np.zeros((len(batch), 2, hm, hm), np.float32)
+        for b, image in enumerate(unnormalize(batch, self.meta)):  # one per detector pass
+            pix, _, code = dots(image)
+            for hand in same_code(code):
+                p = pix[hand]
+                if p[:, 2].sum() < 2 * 255:  # a stray pixel whose code rounding wandered off
+                    continue
+                (y0, x0), (y1, x1) = p[:, :2].min(0), p[:, :2].max(0)
+                cx, cy = input_to_heatmap(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), self.meta.stride)
+                centers[b, 0] = np.maximum(centers[b, 0], 0.9 * gaussian_map(hm, cx, cy, 1.5))
+                ix, iy = int(round(cx)), int(round(cy))
+                wh = np.array([x1 - x0, y1 - y0])[:, None, None] / s
+                sizes[b, :, max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2] = wh
         return {"centers": centers, "sizes": sizes}
 
 
