@@ -23,6 +23,7 @@ from train.data.splits import EVAL_SOURCES
 from train.export import export, load_checkpoint, save_checkpoint
 from train.model import HeatmapNet, NetConfig
 from train.targets import heatmap_loss, masked_bce
+from train.widen import widen
 
 
 @dataclass
@@ -253,8 +254,16 @@ def fit(cfg: TrainConfig) -> Path:
     if cfg.init.endswith(".onnx"):
         _init_from_onnx(cfg, net, train_ds)
     elif cfg.init:
-        net.load_state_dict(torch.load(cfg.init, map_location=device, weights_only=False)["state_dict"])
-        print(f"initialised from {cfg.init}")
+        ckpt = torch.load(cfg.init, map_location=device, weights_only=False)
+        if ckpt["net_config"]["width"] < cfg.width:  # a wider net that starts as the trained one
+            old = ckpt["net_config"]
+            narrow = HeatmapNet(NetConfig(**{**old, "decoder_channels": tuple(old["decoder_channels"])}))
+            narrow.load_state_dict(ckpt["state_dict"])
+            widen(narrow.to(device), net)
+            print(f"initialised from {cfg.init}, widened from width {narrow.cfg.width} to {cfg.width}")
+        else:
+            net.load_state_dict(ckpt["state_dict"])
+            print(f"initialised from {cfg.init}")
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = cfg.samples_per_epoch or len(train_ds)
     steps_per_epoch = max(1, per_epoch // cfg.batch_size)
