@@ -28,6 +28,10 @@ DETECT_THRESHOLD = 0.25
 # validation rows: 92.9% found, 0.056 extra per image -> 95.3%, 0.066 (docs/model.md, "Detector
 # margins"). A margin pass that kept every box lost small webcam hands (2026-12-02, not shipped).
 DETECT_MARGINS: tuple[float, ...] = (0.0, 0.25)
+# Tracking video keeps the plain pass alone: there a false detection becomes a track that lasts
+# many frames, and on the webcam sign clip the margin pass doubled the false hands (0.83 -> 1.66
+# per frame, boxes on the signer's torso), while a hand once found is followed at any size.
+VIDEO_DETECT_MARGINS: tuple[float, ...] = (0.0,)
 # A pass with a margin (the frame zoomed out) keeps only boxes whose longer side is at least this
 # share of the frame's longer side: it is there for hands too big for the plain pass, and the
 # small ones it finds are the plain pass's to find (one scale range per pass, as in SNIP).

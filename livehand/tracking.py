@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from livehand.backends.base import Backend
-from livehand.detect import DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, box_iou, detect_hands
+from livehand.detect import (DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS, box_iou,
+                             detect_hands)
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
 from livehand.preprocess import box_from_keypoints
@@ -34,7 +35,8 @@ class TrackerConfig:
     redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
     detect_every: int = 5           # frames between detector runs while hands are missing
     detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
-    detect_margins: tuple[float, ...] = DETECT_MARGINS  # one whole-frame detector pass per black border
+    detect_margins: tuple[float, ...] | None = None  # one whole-frame detector pass per black border
+                                    #   (None: DETECT_MARGINS on still images, VIDEO_DETECT_MARGINS in video)
     detect_margin_min_side: float = MARGIN_MIN_SIDE     # smallest box (of the frame) a margin pass keeps
     match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
     max_unconfirmed: int = 3        # detector runs in a row that find nothing on a track: drop it
@@ -188,6 +190,7 @@ class HandTracker:
         self.max_hands, self.mirror = max_hands, mirror
         self.smoothing, self.static = smoothing, static
         self.config = TrackerConfig.from_tuning(tuning)
+        self.detect_margins = self.config.detect_margins or (DETECT_MARGINS if static else VIDEO_DETECT_MARGINS)
         self.box_scale = landmarks.meta.box_scale
         self.reset()
 
@@ -264,7 +267,7 @@ class HandTracker:
         """Hand boxes float32[N, 4] from the detector with this tracker's settings, best first."""
         cfg = self.config
         boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles,
-                                margins=cfg.detect_margins, margin_min_side=cfg.detect_margin_min_side)
+                                margins=self.detect_margins, margin_min_side=cfg.detect_margin_min_side)
         self.detector_runs += 1
         return boxes
 

@@ -561,3 +561,23 @@ def test_a_track_the_detector_stops_confirming_is_dropped():
         seen = [bool(trk.process(frame, i / 30)) for i in range(30)]
         assert seen[0] and seen[10]  # unconfirmed twice is not yet enough
         assert seen[-1] == kept
+
+
+def test_still_images_get_the_margin_pass_and_video_the_plain_pass_alone():
+    """One detector pass per margin in one batch: DETECT_MARGINS (with the zoomed-out pass) for
+    still images, VIDEO_DETECT_MARGINS in video, where a false detection would become a lasting track."""
+    from livehand.detect import DETECT_MARGINS, VIDEO_DETECT_MARGINS
+
+    batches = []
+
+    class Counting(FakeDetector):
+        def infer(self, batch):
+            batches.append(len(batch))
+            return super().infer(batch)
+
+    frame = render([(make_hand((320.0, 240.0), 150.0), RIGHT)])
+    for static in (True, False):
+        HandTracker(FakeLandmarks(), Counting(), max_hands=2, static=static).process(frame, 0.0)
+    assert batches == [len(DETECT_MARGINS), len(VIDEO_DETECT_MARGINS)] and len(DETECT_MARGINS) > len(VIDEO_DETECT_MARGINS)
+    HandTracker(FakeLandmarks(), Counting(), max_hands=2, detect_margins=(0.0, 0.25)).process(frame, 0.0)
+    assert batches[-1] == 2  # an explicit setting wins
