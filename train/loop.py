@@ -254,13 +254,10 @@ def fit(cfg: TrainConfig) -> Path:
     if cfg.init.endswith(".onnx"):
         _init_from_onnx(cfg, net, train_ds)
     elif cfg.init:
-        ckpt = torch.load(cfg.init, map_location=device, weights_only=False)
-        if ckpt["net_config"]["width"] < cfg.width:  # a wider net that starts as the trained one
-            old = ckpt["net_config"]
-            narrow = HeatmapNet(NetConfig(**{**old, "decoder_channels": tuple(old["decoder_channels"])}))
-            narrow.load_state_dict(ckpt["state_dict"])
-            widen(narrow.to(device), net)
-            print(f"initialised from {cfg.init}, widened from width {narrow.cfg.width} to {cfg.width}")
+        trained, _, ckpt = load_checkpoint(cfg.init)
+        if trained.cfg.width < cfg.width:  # a wider net that starts as the trained one
+            widen(trained.to(device), net)
+            print(f"initialised from {cfg.init}, widened from width {trained.cfg.width} to {cfg.width}")
         else:
             net.load_state_dict(ckpt["state_dict"])
             print(f"initialised from {cfg.init}")
