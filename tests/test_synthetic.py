@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("pygltflib", reason="synthetic renders need the synth extra (pygltflib)")
 
 from train.data.synthetic.generator import MODEL_DIR  # noqa: E402
-from train.data.synthetic.handmodel import KEYPOINT_JOINTS, WRIST_TOWARD_KNUCKLE, load_pair  # noqa: E402
+from train.data.synthetic.handmodel import KEYPOINT_JOINTS, TEACHER_SHIFT, TIP_JOINTS, WRIST_TOWARD_KNUCKLE, load_pair  # noqa: E402
 from train.data.synthetic.kinematics import axis_angle, forward_kinematics, keypoints, skin  # noqa: E402
 from train.data.synthetic.scene import BACK_VIEW, PALM_VIEW, Framing, build_scene  # noqa: E402
 
@@ -54,16 +54,22 @@ def curl(model, mcp: float = 90, pip: float = 100, dip: float = 65) -> np.ndarra
 
 def test_rig_maps_21_joints_by_name_and_skins_to_the_bind_pose(models):
     for side, m in models.items():
-        assert [m.names[j] for j in m.keypoint_joints] == list(KEYPOINT_JOINTS)
+        # each label point rides on its joint, or on the joint before for a point shifted back
+        expected = [m.names[m.parents[m.index(n)]] if TEACHER_SHIFT.get(k, 0) < 0 and n not in TIP_JOINTS else n
+                    for k, n in enumerate(KEYPOINT_JOINTS)]
+        assert [m.names[j] for j in m.keypoint_joints] == expected
         world = forward_kinematics(m, rest(m), np.eye(4))
         np.testing.assert_allclose(world, m.bind, atol=1e-6)
         verts, _ = skin(m, world)
         np.testing.assert_allclose(verts, m.positions, atol=1e-6)
-        # The middle tip label sits at the end of the fingertip (the joint itself is ~12 mm short):
-        # the hand's farthest vertex along the distal bone is level with it.
+        # The middle tip label sits at the end of the fingertip (the joint itself is ~12 mm short),
+        # less the teacher's shift: the farthest vertex along the distal bone is that far past it.
         kp = keypoints(m, world)
-        distal = (kp[12] - kp[11]) / np.linalg.norm(kp[12] - kp[11])
-        assert abs(((m.positions - kp[12]) @ distal).max()) < 0.001, side
+        tip_joint = world[m.index("middle-finger-tip"), :3, 3]
+        distal = (kp[12] - tip_joint) / np.linalg.norm(kp[12] - tip_joint)
+        beyond = ((m.positions - kp[12]) @ distal).max()
+        assert abs(beyond + TEACHER_SHIFT[12] * m.hand_length) < 0.001, side
+        assert 0.15 < m.hand_length < 0.25, side  # an adult hand, in metres
 
 
 def test_wrist_label_sits_between_the_wrist_joint_and_the_knuckles_and_bends_with_the_hand(models):
@@ -73,9 +79,26 @@ def test_wrist_label_sits_between_the_wrist_joint_and_the_knuckles_and_bends_wit
         pose = curl(m, mcp=40, pip=30, dip=20)
         pose[m.index("wrist")] = axis_angle(np.array([0.6, 0.8, 0.0]), np.deg2rad(50))
         world = forward_kinematics(m, pose, np.eye(4))
-        joint, knuckle = world[m.index("wrist"), :3, 3], keypoints(m, world)[9]
+        joint, knuckle = world[m.index("wrist"), :3, 3], world[m.index("middle-finger-phalanx-proximal"), :3, 3]
         np.testing.assert_allclose(keypoints(m, world)[0], joint + WRIST_TOWARD_KNUCKLE * (knuckle - joint),
                                    atol=1e-9, err_msg=side)
+
+
+def test_teacher_shifts_keep_points_on_their_bones_when_the_fingers_bend(models):
+    """A knuckle moved along the finger, a finger joint moved back towards the previous one: on
+    the bone (the segment between the two joint centres), at the shift's distance, in a bent pose."""
+    for side, m in models.items():
+        world = forward_kinematics(m, curl(m, mcp=50, pip=60, dip=40), np.eye(4))
+        kp = keypoints(m, world)
+        for k, share in TEACHER_SHIFT.items():
+            if KEYPOINT_JOINTS[k] in TIP_JOINTS:
+                continue
+            joint = m.index(KEYPOINT_JOINTS[k])
+            at = world[joint, :3, 3]
+            other = world[m.parents[joint], :3, 3] if share < 0 else world[m.index(KEYPOINT_JOINTS[k + 1]), :3, 3]
+            towards = (other - at) / np.linalg.norm(other - at)
+            np.testing.assert_allclose(kp[k], at + towards * abs(share) * m.hand_length, atol=2e-4,
+                                       err_msg=f"{side} {KEYPOINT_JOINTS[k]}")
 
 
 def test_left_and_right_models_are_mirror_images(models):

@@ -33,6 +33,18 @@ TIP_JOINTS = ("thumb-tip", *(f"{f}-finger-tip" for f in FINGERS))
 # 0.22 of the way from the joint to the middle finger's knuckle (13% of hand size off, the
 # largest gap of any point). Renders are labelled the teacher's way, or the model learns two wrists.
 WRIST_TOWARD_KNUCKLE = 0.22
+# The other points, the same way (bench/renders_vs_teacher.py, 375 render hands, 2026-12-02): the
+# teacher's knuckles lie further along the finger than the rig's joint centres and its finger joints
+# and tips nearer the wrist. Shares of the hand's length (wrist joint to middle fingertip, rest
+# pose); a positive shift moves the point along its outgoing bone, a negative one back along the
+# bone that comes in; the teacher's median offsets under 0.01 are left alone.
+TEACHER_SHIFT: dict[int, float] = {
+    3: -0.033, 4: -0.045,                                   # thumb IP, tip
+    5: 0.025, 6: -0.020, 7: -0.014, 8: -0.021,              # index MCP, PIP, DIP, tip
+    9: 0.018, 10: -0.017, 11: -0.014, 12: -0.018,           # middle
+    13: 0.025, 14: -0.014, 15: -0.014, 16: -0.025,          # ring
+    17: 0.033,                                              # pinky MCP
+}
 
 _COMPONENT = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 _WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
@@ -64,7 +76,9 @@ class HandModel:
 
     bind: float64[J, 4, 4] joint-to-model transforms in the bind pose; local: the same relative
     to the parent; inverse_bind: from the file. keypoint_joints: int[21] joint per label point;
-    keypoint_offsets: float64[21, 3] label point in that joint's frame (zero except for tips and the wrist).
+    keypoint_offsets: float64[21, 3] label point in that joint's frame (the wrist, tips and the
+    points TEACHER_SHIFT moves; zero for the rest). hand_length: wrist joint to the middle
+    fingertip's mesh end in the bind pose, metres (the unit of TEACHER_SHIFT).
     palm: float32[V] 0..1, how much a vertex faces the palm side (palms are lighter than backs).
     wrist_section: (centre_x, centre_y, half_x, half_y) of the mesh just behind the wrist joint
     (0-14 mm towards the arm, where it still has full thickness before closing off), in wrist-frame
@@ -87,6 +101,7 @@ class HandModel:
     keypoint_joints: np.ndarray
     keypoint_offsets: np.ndarray
     wrist_section: tuple[float, float, float, float]
+    hand_length: float
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -159,6 +174,11 @@ def load_hand(path: str | Path, side: str) -> HandModel:
     w = bind[names.index("wrist")]
     knuckle = bind[names.index("middle-finger-phalanx-proximal"), :3, 3]
     kp_offsets[0] = WRIST_TOWARD_KNUCKLE * (knuckle - w[:3, 3]) @ w[:3, :3]
+    middle_tip = names.index("middle-finger-tip")
+    hand_length = float(np.linalg.norm(bind[middle_tip] @ (*kp_offsets[KEYPOINT_JOINTS.index("middle-finger-tip")], 1.0)
+                                       - np.append(w[:3, 3], 1.0)))
+    for k, share in TEACHER_SHIFT.items():
+        kp_joints[k], kp_offsets[k] = _shifted(k, share * hand_length, kp_joints[k], kp_offsets[k], parents, local)
     palm_dir = -w[:3, 1]  # wrist +Y is the back of the hand
     palm = np.clip(normals @ palm_dir.astype(np.float32), 0.0, 1.0)
     in_wrist = (positions - w[:3, 3]) @ w[:3, :3]
@@ -167,7 +187,19 @@ def load_hand(path: str | Path, side: str) -> HandModel:
     section = (*((lo + hi) / 2), *((hi - lo) / 2))
     return HandModel(side, names, parents, order, bind, local, inverse_bind, positions, normals, faces,
                      joints, weights, palm.astype(np.float32), kp_joints, kp_offsets,
-                     tuple(float(s) for s in section))
+                     tuple(float(s) for s in section), hand_length)
+
+
+def _shifted(k: int, distance: float, joint: int, offset: np.ndarray, parents: np.ndarray,
+             local: np.ndarray) -> tuple[int, np.ndarray]:
+    """Label point k moved `distance` (model units) along its outgoing bone (local -Z), or for a
+    negative distance back along its incoming bone: the point then rides on the parent joint, so it
+    stays on the bone however the joint bends. A tip has no outgoing bone; it moves along -Z both ways."""
+    if distance >= 0 or KEYPOINT_JOINTS[k] in TIP_JOINTS:
+        return joint, offset + (0.0, 0.0, -distance)
+    parent = parents[joint]
+    bone = local[joint, :3, 3]  # the joint's origin in the parent's frame
+    return parent, bone * (1.0 + distance / float(np.linalg.norm(bone)))
 
 
 @lru_cache(maxsize=4)
