@@ -157,3 +157,21 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
+
+
+def frames_on_reference(hands: Sequence[Sequence[np.ndarray]], refs: Sequence[Sequence[np.ndarray]],
+                        grow: float = 1.2, max_scale: float = 1.5) -> list[int]:
+    """Per frame, a runner's hands and the reference hands (float[K, >=2] keypoints each) ->
+    the frames where some hand is on some reference hand: its box centre inside the reference's
+    box grown by `grow` about its centre, and its size (hand_size) within a factor max_scale of
+    the reference's, so a torso-sized box around a hand does not count. A lower bound on the
+    frames with a hand on a real hand (MediaPipe as the reference), where the eye would otherwise judge."""
+    frames = []
+    for f, (mine, theirs) in enumerate(zip(hands, refs)):
+        for k, r in ((k, r) for k in mine for r in theirs):
+            lo, hi = r[:, :2].min(0), r[:, :2].max(0)
+            centred = np.all(np.abs(box_centre(k) - (lo + hi) / 2) <= grow * (hi - lo) / 2)
+            if centred and 1 / max_scale <= hand_size(k) / hand_size(r) <= max_scale:
+                frames.append(f)
+                break
+    return frames

@@ -297,6 +297,10 @@ def run_clip(path: Path, args: argparse.Namespace, landmarks: Backend, detector:
         res["runners"][n]["fps_vs_mp1"] = res["runners"][n]["fps"] / mp1_fps
     for n in (LIVEHAND, MP0):
         res["runners"][n]["vs_mp1"] = agreement(logs[MP1], logs[n])
+    for n, log in logs.items():
+        refs = [[h.keypoints for h in a + b] for a, b in zip(logs[MP0].hands, logs[MP1].hands)]
+        on = cl.frames_on_reference([[h.keypoints for h in hs] for hs in log.hands], refs)
+        res["runners"][n].update(on_mp_hand_frames=len(on), on_mp_hand=on)
     for n, j in jitter(logs[MP1], logs).items():
         res["runners"][n].update(j)
     tracker = runners[LIVEHAND].tracker
@@ -354,7 +358,8 @@ def report(res: dict) -> str:
             a = r.get("vs_mp1", {})
             acc_rows.append([clip, n, pct(r["found_frac"]), f"{r['hands_per_frame']:.2f}",
                              a.get("median_px"), a.get("median_pct"), a.get("mean_pct"),
-                             pct(a.get("side_agree_frac")), r["jitter_px"], r["still_steps"]])
+                             pct(a.get("side_agree_frac")), r["jitter_px"], r["still_steps"],
+                             r["on_mp_hand_frames"]])
         for n, p in c.get("pck_vs_mediapipe_full_reference", {}).items():
             pck_rows.append([f"{clip} *", n, *pck_cells(p)])
         prof = c["livehand_profile_ms"]
@@ -367,9 +372,10 @@ def report(res: dict) -> str:
             cl.format_table(["clip", "runner", "frames", "FPS", "ratio", "p50 ms", "p95 ms", "CPU ms/f",
                              "cores"], speed_rows), "",
             "Detection and agreement with MediaPipe c=1 (distances on frames where both found the hand; "
-            "% of MediaPipe's hand size; jitter = RMS frame-to-frame px on still segments)",
+            "% of MediaPipe's hand size; jitter = RMS frame-to-frame px on still segments; on MP = frames "
+            "with a hand centred on a hand MediaPipe c=0 or c=1 found)",
             cl.format_table(["clip", "runner", "found %", "hands/f", "med px", "med %", "mean %", "side %",
-                             "jitter px", "still steps"], acc_rows), ""]
+                             "jitter px", "still steps", "on MP"], acc_rows), ""]
     if pck_rows:
         out += ["PCK (normaliser: longer side of the reference hand's keypoint box; "
                 "missed hands count as misses)",

@@ -39,6 +39,8 @@ class TrackerConfig:
                                     #   (None: DETECT_MARGINS on still images, VIDEO_DETECT_MARGINS in video)
     detect_margin_min_side: float = MARGIN_MIN_SIDE     # smallest box (of the frame) a margin pass keeps
     match_iou: float = 0.3          # a detection overlapping a track's box this much is that hand
+    shrink_ratio: float = 0.7       # a detection centred in a track's box at most this share of its
+                                    #   side moves the track there (the track had spread over arm/torso)
     max_unconfirmed: int = 3        # detector runs in a row that find nothing on a track: drop it
                                     #   (a crop that slid onto a face keeps a high presence score)
     merge_distance: float = 0.25    # two tracks closer than this (mean keypoint distance / hand
@@ -105,6 +107,28 @@ def match_boxes(a: np.ndarray, b: np.ndarray, min_iou: float) -> list[tuple[int,
     if len(a) == 0 or len(b) == 0:
         return []
     return greedy_match(1.0 - box_iou(a, b), 1.0 - min_iou)
+
+
+def shrink_pairs(detections: np.ndarray, tracks: np.ndarray, max_ratio: float) -> list[tuple[int, int]]:
+    """float[N, 4] detection boxes (best first), float[M, 4] track keypoint boxes -> (i, j) pairs
+    where detection i's centre lies inside track j's box and its longer side is at most max_ratio
+    of the track's: a hand found inside what the track took for a hand (a blurred hand gives a
+    wide crop, the model spreads a skeleton over the torso, and the crop never shrinks back).
+    Each track takes its best such detection, each detection one track."""
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    det, trk = np.asarray(detections, np.float64).reshape(-1, 4), np.asarray(tracks, np.float64).reshape(-1, 4)
+    det_side = np.maximum(det[:, 2] - det[:, 0], det[:, 3] - det[:, 1])
+    trk_side = np.maximum(trk[:, 2] - trk[:, 0], trk[:, 3] - trk[:, 1])
+    centres = (det[:, :2] + det[:, 2:]) / 2
+    for j, box in enumerate(trk):
+        for i in range(len(det)):
+            inside = np.all(centres[i] >= box[:2]) and np.all(centres[i] <= box[2:])
+            if i not in used and inside and det_side[i] <= max_ratio * trk_side[j]:
+                pairs.append((i, j))
+                used.add(i)
+                break
+    return pairs
 
 
 def merge_duplicates(keypoints: np.ndarray, max_distance: float, max_iou: float) -> list[int]:
@@ -278,10 +302,16 @@ class HandTracker:
         boxes = self._detect(frame, timings)
         self._last_detect = self.frames
         track_boxes = np.array([box_of(tr.keypoints) for tr in self.tracks]).reshape(-1, 4)
-        pairs = match_boxes(boxes, track_boxes, cfg.match_iou)
+        shrunk = shrink_pairs(boxes, track_boxes, cfg.shrink_ratio)
+        rest_d = [d for d in range(len(boxes)) if d not in {d for d, _ in shrunk}]
+        rest_k = [k for k in range(len(self.tracks)) if k not in {k for _, k in shrunk}]
+        pairs = [(rest_d[d], rest_k[k]) for d, k in match_boxes(boxes[rest_d], track_boxes[rest_k], cfg.match_iou)]
         for d, k in pairs:
             if self.tracks[k].score < cfg.redetect_presence:
-                crops[k] = crop_from_box(boxes[d], self.box_scale, cfg.min_crop)
+                crops[k] = self._reanchor(self.tracks[k], boxes[d])
+        for d, k in shrunk:
+            crops[k] = self._reanchor(self.tracks[k], boxes[d])
+        pairs += shrunk
         confirmed = {k for _, k in pairs}
         for k, tr in enumerate(self.tracks):
             tr.unconfirmed = 0 if k in confirmed else tr.unconfirmed + 1
@@ -291,6 +321,14 @@ class HandTracker:
         free = max(self.max_hands - len(self.tracks), 0)
         return [crop_from_box(b, self.box_scale, cfg.min_crop)
                 for d, b in enumerate(boxes) if d not in matched][:2 * free]
+
+    def _reanchor(self, tr: Track, box: np.ndarray) -> Crop:
+        """Move a track's crop onto a detected box: motion and smoothing start afresh there, or the
+        jump would be read as velocity and smoothed over as if the hand had moved."""
+        tr.crop = crop_from_box(box, self.box_scale, self.config.min_crop)
+        tr.velocity = np.zeros(2)
+        tr.filter = OneEuroFilter(self.config.one_euro)
+        return tr.crop
 
     def _next_crop(self, tr: Track, t: float) -> Crop:
         """The track's keypoint crop, moved on by its velocity over the time since its last frame."""

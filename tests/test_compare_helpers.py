@@ -28,6 +28,21 @@ def test_hand_size_and_centre():
     np.testing.assert_allclose(cl.box_centre(h), (200, 300))
 
 
+def test_frames_on_reference_counts_frames_with_a_hand_centred_on_a_reference_hand():
+    ref = _hand(200, 200, size=100)
+    mine = [[_hand(290, 200, size=120)],          # beside the hand
+            [_hand(210, 190, size=80)],           # on the hand
+            [],                                   # nothing reported
+            [_hand(500, 400), _hand(200, 255)],   # a face far off, and a hand at the grown box's edge
+            [_hand(200, 200)]]                    # the reference found nothing here
+    refs = [[ref], [ref], [ref], [ref], []]
+    assert cl.frames_on_reference(mine, refs) == [1, 3]
+    assert cl.frames_on_reference(mine, refs, grow=1.0) == [1]
+    # centred on the hand but twice its size (the whole torso around it): not on the hand
+    assert cl.frames_on_reference([[_hand(200, 200, size=200)]], [[ref]]) == []
+    assert cl.frames_on_reference([[_hand(200, 200, size=140)]], [[ref]]) == [0]
+
+
 def test_match_hands_pairs_nearest_and_gates_far_ones():
     left, right = _hand(100, 100), _hand(600, 100, seed=1)
     # Other runner lists the hands in the opposite order, slightly shifted.

@@ -19,7 +19,8 @@ from livehand.metadata import ModelMeta
 from livehand.preprocess import crop_affine, invert_affine, transform_points
 from livehand.tracking import (HandTracker, crop_close, crop_from_box, crop_from_keypoints, hand_size,
                                keypoint_distance,
-                               match_boxes, merge_duplicates, person_right, resolve_sides, vote_side)
+                               match_boxes, merge_duplicates, person_right, resolve_sides, shrink_pairs,
+                               vote_side)
 
 RIGHT, LEFT = 242, 13  # B codes: P(right) = 0.95 / 0.05
 DOT_SIGMA = 3.0  # px: smooth dots survive any resampling with their centroid intact
@@ -114,6 +115,9 @@ class FakeLandmarks:
                 if pix[sel, 2].sum() < 255:  # less than one dot centre's worth: not in the crop,
                     heat[i, j] = 0.05 * gaussian_map(hm, hm / 2 - 0.5, hm / 2 - 0.5)  # so a weak guess
                     continue
+                # the dot's bright core: an edge pixel of a neighbouring dot can read as this
+                # keypoint when rounding wobbles its colour ratio (seen with OpenCV 5.1's warp)
+                sel &= pix[:, 2] >= 0.5 * pix[sel, 2].max()
                 w = pix[sel, 2] / pix[sel, 2].sum()
                 y, x = (pix[sel, :2] * w[:, None]).sum(0)
                 heat[i, j] = gaussian_map(hm, *input_to_heatmap(np.array([x, y]), self.meta.stride))
@@ -532,6 +536,41 @@ def test_detection_re_anchors_only_a_weak_track():
         if anchored:  # the detector's unrotated box crop around the same hand
             assert crops[0].angle == 0.0
             assert np.allclose(crops[0].center, (kps.min(0) + kps.max(0)) / 2, atol=3.0)
+
+
+def test_shrink_pairs_takes_a_smaller_detection_centred_in_a_track_box():
+    track = np.array([[100.0, 100.0, 400.0, 500.0]])  # side 400
+    assert shrink_pairs(np.array([[150.0, 300.0, 400.0, 500.0]]), track, 0.7) == [(0, 0)]  # side 250, inside
+    assert shrink_pairs(np.array([[100.0, 100.0, 400.0, 420.0]]), track, 0.7) == []  # side 320: the same hand
+    assert shrink_pairs(np.array([[380.0, 300.0, 600.0, 500.0]]), track, 0.7) == []  # centre outside
+    # best first: the first qualifying detection is taken, and one detection serves one track
+    dets = np.array([[300.0, 100.0, 400.0, 200.0], [120.0, 120.0, 220.0, 220.0]])
+    assert shrink_pairs(dets, track, 0.7) == [(0, 0)]
+    assert shrink_pairs(dets[:1], np.concatenate([track, track]), 0.7) == [(0, 0)]
+
+
+def test_a_detected_hand_inside_a_spread_track_moves_the_track_there():
+    """A track whose skeleton has spread over the torso around a hand (a blurred hand gave a wide
+    crop, and the model answers a wide crop with a wide skeleton) is strong, so re-anchoring weak
+    tracks never fixes it: a detection centred inside its box at a fraction of its size does, and
+    the jump is not read as motion."""
+    trk, _, _ = tracker(smoothing=False)
+    kps = make_hand((250.0, 260.0), 120.0)
+    frame = render([(kps, RIGHT)])
+    trk.process(frame, 0.0)
+    (track,) = trk.tracks
+    track.keypoints = (kps - kps.mean(0)) * 3.0 + kps.mean(0) + (60.0, -40.0)  # torso-sized, off centre
+    track.crop = crop_from_keypoints(track.keypoints, 1.6, 24.0)
+    track.velocity = np.array([500.0, 0.0])
+    track.score = 0.98
+    crops = [trk._next_crop(track, 1 / 30)]
+    assert trk._new_hand_crops(frame, crops, {}) == []
+    hand_box = np.concatenate([kps.min(0), kps.max(0)])
+    assert np.allclose(crops[0].center, (hand_box[:2] + hand_box[2:]) / 2, atol=3.0)
+    assert crops[0].side == pytest.approx(1.6 * max(hand_box[2:] - hand_box[:2]), rel=0.15)  # dots have width
+    assert np.all(track.velocity == 0.0) and track.unconfirmed == 0
+    (hand,) = trk.process(frame, 1 / 30)
+    assert hand.id == 0
 
 
 def test_a_reacquired_hand_does_not_glide_from_its_old_place():
