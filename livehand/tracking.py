@@ -4,8 +4,10 @@ Per frame, each tracked hand is cropped where its keypoints say it is now (rotat
 same `box_from_keypoints` that cut the training crops), moved on by its last motion. The hand
 detector runs only when hands are missing (rate-limited) or a track weakens; its new hands join
 the tracked crops in ONE landmark batch, and a track it fails to confirm several runs in a row
-is dropped (a crop can slide onto a face and keep a high presence score). Pure helpers first,
-then the stateful `HandTracker`.
+is dropped (a crop can slide onto a face and keep a high presence score), and a detection
+centred inside a track's box at a fraction of its size moves the track onto it (a track that
+spread over the torso around a blurred hand). A new track needs a higher presence than an old one
+needs to live (faces score 0.5-0.7). Pure helpers first, then the stateful `HandTracker`.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ class TrackerConfig:
     """Tuning knobs; HandTracker(**tuning) takes any of these and the OneEuroParams fields."""
 
     min_presence: float = 0.5       # a track dies, and a new hand is refused, below this
+    start_presence: float = 0.75     # in video a new track needs this much (hysteresis: faces pass 0.5-0.7)
     redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
     detect_every: int = 5           # frames between detector runs while hands are missing
     detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
@@ -252,7 +255,7 @@ class HandTracker:
         n_old = len(self.tracks)
         alive = [i for i in range(n_old) if res.presence[i] >= cfg.min_presence
                  and self.tracks[i].unconfirmed < cfg.max_unconfirmed]
-        fresh = [i for i in range(n_old, len(res.presence)) if res.presence[i] >= cfg.min_presence]
+        fresh = [i for i in range(n_old, len(res.presence)) if res.presence[i] >= max(cfg.start_presence, cfg.min_presence)]
         fresh.sort(key=lambda i: -res.presence[i])
         # Older tracks first, so a duplicate keeps the id the hand already had.
         candidates = alive + fresh
