@@ -61,3 +61,25 @@ def test_quarter_turned_frames_keep_each_box_on_its_hand():
         w, h = sizes[0, y, xx].item(), sizes[1, y, xx].item()
         shapes.add(w > h)
     assert shapes == {True, False}  # some turns were odd quarter turns (width and height swap)
+
+
+def test_green_screen_frames_are_keyed_onto_backgrounds_and_others_are_not():
+    """p_key: a keyable frame's green goes, the background shows there, the hand's pixels and
+    boxes stay; frames not shot on a green screen are left alone."""
+    from train.data.crops import CropAugment
+
+    class Plain:  # a Backgrounds stand-in: one colour
+        def sample(self, rng, size):
+            return np.full((size, size, 3), (200, 50, 10), np.uint8)
+
+    data = _data(n=2)
+    data["images"][:] = (0, 200, 0)                 # BGR green screen
+    data["images"][:, 20:40, 20:40] = (90, 120, 200)  # a skin-coloured patch (the "hand")
+    ds = FrameDataset(data, input_size=64, stride=4, mean=(127.5,) * 3, std=(127.5,) * 3,
+                      augment=CropAugment(p_key=1.0), keyable=np.array([True, False]), backgrounds=Plain())
+    rng = np.random.default_rng(0)
+    keyed, boxes = ds._frame(0, rng)
+    assert (keyed[2, 2] == (200, 50, 10)).all() and (keyed[30, 30] == (90, 120, 200)).all()
+    np.testing.assert_array_equal(boxes, data["boxes"][0][: data["n_boxes"][0]])
+    untouched, _ = ds._frame(1, rng)
+    assert (untouched[2, 2] == (0, 200, 0)).all()

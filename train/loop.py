@@ -20,6 +20,7 @@ from livehand.metadata import ModelMeta
 from train.data.crops import CropAugment, HandCropDataset, load_shards
 from train.data.frames import FrameDataset
 from train.data.splits import EVAL_SOURCES
+from train.data.synthetic.background import Backgrounds
 from train.export import export, load_checkpoint, save_checkpoint
 from train.model import HeatmapNet, NetConfig
 from train.targets import heatmap_loss, masked_bce
@@ -128,8 +129,10 @@ def _datasets(cfg: TrainConfig, meta: ModelMeta):
                                               meta.mean, meta.std, aug, seed=cfg.seed, keyable=d["keyable"],
                                               scenes=scenes if aug else None)
     else:
+        backgrounds = Backgrounds.default() if cfg.p_key else None
         make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
-                                           p_mosaic=0.5 if aug else 0.0, seed=cfg.seed)
+                                           p_mosaic=0.5 if aug else 0.0, seed=cfg.seed,
+                                           keyable=d["keyable"], backgrounds=backgrounds)
     aug = CropAugment(p_key=cfg.p_key, p_motion_blur=cfg.p_motion_blur,
                       p_hard_negative=cfg.p_hard_negative, p_quarter_turn=cfg.p_quarter_turn)
     return make(train, aug), make(val, None)

@@ -15,7 +15,7 @@ import torch
 
 from livehand.decode import input_to_heatmap
 from livehand.preprocess import crop_affine, transform_points
-from train.data.crops import CropAugment, colour_augment
+from train.data.crops import CropAugment, colour_augment, green_screen_mask
 from train.data.records import ImageRecord
 
 MAX_HANDS = 4
@@ -54,26 +54,39 @@ class FrameDataset(torch.utils.data.Dataset):
     size_mask float32[1, h, h])."""
 
     def __init__(self, data: dict[str, np.ndarray], input_size: int, stride: int, mean, std,
-                 augment: CropAugment | None, p_mosaic: float = 0.5, seed: int = 0):
+                 augment: CropAugment | None, p_mosaic: float = 0.5, seed: int = 0,
+                 keyable: np.ndarray | None = None, backgrounds=None):
+        """keyable: bool[N], frames shot on a green screen; with augment.p_key their green is
+        replaced by a hand-free real background from `backgrounds` (synthetic.background.Backgrounds),
+        so the detector sees those hands (rps-cv: fists, flat hands, two fingers) in rooms."""
         self.data, self.size, self.stride = data, input_size, stride
         self.mean, self.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
         self.aug, self.p_mosaic, self.seed = augment, p_mosaic, seed
+        self.keyable = np.zeros(len(data["n_boxes"]), bool) if keyable is None else keyable
+        self.backgrounds = backgrounds
         self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.data["n_boxes"])
 
-    def _frame(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def _frame(self, i: int, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         n = int(self.data["n_boxes"][i])
-        return self.data["images"][i], self.data["boxes"][i][:n].astype(np.float64)
+        img = self.data["images"][i]
+        aug = self.aug
+        if (rng is not None and aug and aug.p_key and self.keyable[i] and self.backgrounds is not None
+                and rng.random() < aug.p_key):
+            alpha = green_screen_mask(img)[..., None]
+            bg = self.backgrounds.sample(rng, img.shape[0])
+            img = (img * (1 - alpha) + bg * alpha).astype(np.uint8)
+        return img, self.data["boxes"][i][:n].astype(np.float64)
 
-    def _mosaic(self, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _mosaic(self, idx: list[int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         c = self.data["images"].shape[1]
         half = c // 2
         canvas = np.zeros((c, c, 3), np.uint8)
         boxes = []
         for q, i in enumerate(idx):
-            img, b = self._frame(i)
+            img, b = self._frame(i, rng)
             ox, oy = (q % 2) * half, (q // 2) * half
             canvas[oy:oy + half, ox:ox + half] = cv2.resize(img, (half, half), interpolation=cv2.INTER_AREA)
             boxes.append(b * (half / c) + [ox, oy, ox, oy])
@@ -83,9 +96,9 @@ class FrameDataset(torch.utils.data.Dataset):
         rng = np.random.default_rng((self.seed, self.epoch, i))
         aug = self.aug
         if aug and rng.random() < self.p_mosaic:
-            img, boxes = self._mosaic([i, *rng.integers(0, len(self), 3)])
+            img, boxes = self._mosaic([i, *rng.integers(0, len(self), 3)], rng)
         else:
-            img, boxes = self._frame(i)
+            img, boxes = self._frame(i, rng)
         c = img.shape[0]
         center, side, angle = np.array([(c - 1) / 2] * 2), float(c), 0.0
         if aug:
