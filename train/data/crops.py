@@ -161,6 +161,13 @@ def green_screen_mask(image_bgr: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(hard, (5, 5), 0).astype(np.float32) / 255.0
 
 
+def key_onto(image_bgr: np.ndarray, background_bgr: np.ndarray) -> np.ndarray:
+    """uint8[H, W, 3] shot on a green screen, uint8[H, W, 3] -> the image with its green replaced
+    by the background (soft edge)."""
+    alpha = green_screen_mask(image_bgr)[..., None]
+    return (image_bgr * (1 - alpha) + background_bgr * alpha).astype(np.uint8)
+
+
 class HandCropDataset(torch.utils.data.Dataset):
     """Yields (input float32[3, S, S], heatmaps float32[K, S/r, S/r], kp_mask float32[K],
     present float32, side float32 (1 = right), side_mask float32, keypoints float32[K, 2] crop px)."""
@@ -210,9 +217,7 @@ class HandCropDataset(torch.utils.data.Dataset):
         aug = self.aug
         img = self.data["images"][i]
         if aug and aug.p_key and self.keyable[i] and len(self.backgrounds) and rng.random() < aug.p_key:
-            bg = self.data["images"][rng.choice(self.backgrounds)]
-            alpha = green_screen_mask(img)[..., None]
-            img = (img * (1 - alpha) + bg * alpha).astype(np.uint8)
+            img = key_onto(img, self.data["images"][rng.choice(self.backgrounds)])
         kps = self.data["keypoints"][i].astype(np.float64)
         vis = self.data["visible"][i].copy()
         side = int(self.data["side"][i])

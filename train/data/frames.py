@@ -15,7 +15,7 @@ import torch
 
 from livehand.decode import input_to_heatmap
 from livehand.preprocess import crop_affine, transform_points
-from train.data.crops import CropAugment, colour_augment, green_screen_mask
+from train.data.crops import CropAugment, colour_augment, key_onto
 from train.data.records import ImageRecord
 
 MAX_HANDS = 4
@@ -75,9 +75,7 @@ class FrameDataset(torch.utils.data.Dataset):
         aug = self.aug
         if (rng is not None and aug and aug.p_key and self.keyable[i] and self.backgrounds is not None
                 and rng.random() < aug.p_key):
-            alpha = green_screen_mask(img)[..., None]
-            bg = self.backgrounds.sample(rng, img.shape[0])
-            img = (img * (1 - alpha) + bg * alpha).astype(np.uint8)
+            img = key_onto(img, self.backgrounds.sample(rng, img.shape[0]))
         return img, self.data["boxes"][i][:n].astype(np.float64)
 
     def _mosaic(self, idx: list[int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
