@@ -297,8 +297,8 @@ def run_clip(path: Path, args: argparse.Namespace, landmarks: Backend, detector:
         res["runners"][n]["fps_vs_mp1"] = res["runners"][n]["fps"] / mp1_fps
     for n in (LIVEHAND, MP0):
         res["runners"][n]["vs_mp1"] = agreement(logs[MP1], logs[n])
+    refs = [[h.keypoints for h in a + b] for a, b in zip(logs[MP0].hands, logs[MP1].hands)]
     for n, log in logs.items():
-        refs = [[h.keypoints for h in a + b] for a, b in zip(logs[MP0].hands, logs[MP1].hands)]
         on = cl.frames_on_reference([[h.keypoints for h in hs] for hs in log.hands], refs)
         res["runners"][n].update(on_mp_hand_frames=len(on), on_mp_hand=on)
     for n, j in jitter(logs[MP1], logs).items():

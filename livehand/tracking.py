@@ -306,8 +306,9 @@ class HandTracker:
         self._last_detect = self.frames
         track_boxes = np.array([box_of(tr.keypoints) for tr in self.tracks]).reshape(-1, 4)
         shrunk = shrink_pairs(boxes, track_boxes, cfg.shrink_ratio)
-        rest_d = [d for d in range(len(boxes)) if d not in {d for d, _ in shrunk}]
-        rest_k = [k for k in range(len(self.tracks)) if k not in {k for _, k in shrunk}]
+        shrunk_d, shrunk_k = {d for d, _ in shrunk}, {k for _, k in shrunk}
+        rest_d = [d for d in range(len(boxes)) if d not in shrunk_d]
+        rest_k = [k for k in range(len(self.tracks)) if k not in shrunk_k]
         pairs = [(rest_d[d], rest_k[k]) for d, k in match_boxes(boxes[rest_d], track_boxes[rest_k], cfg.match_iou)]
         for d, k in pairs:
             if self.tracks[k].score < cfg.redetect_presence:
