@@ -63,3 +63,19 @@ def test_an_onnx_file_of_another_architecture_is_refused(tmp_path):
     _, path = _exported(tmp_path)
     with pytest.raises(ValueError, match="m.onnx"):
         load_onnx_weights(HeatmapNet(NetConfig("landmarks", 21, 0.5, 4, (32, 24, 16))), path)
+
+
+def test_a_narrower_onnx_init_is_widened_into_the_configured_net(tmp_path):
+    from train.loop import TrainConfig, _load_init
+
+    original, path = _exported(tmp_path)
+    cfg = TrainConfig(width=0.5, init=path, init_width=CFG.width, decoder_channels=list(CFG.decoder_channels),
+                      batch_size=4, input_size=64)
+    wide = HeatmapNet(NetConfig("landmarks", 21, 0.5, 4, CFG.decoder_channels))
+    g = torch.Generator().manual_seed(1)
+    train_ds = [(torch.randn(3, 64, 64, generator=g),) for _ in range(8)]
+    _load_init(cfg, wide, train_ds, 21, torch.device("cpu"))
+    assert sum(p.numel() for p in wide.parameters()) > sum(p.numel() for p in original.parameters())
+    x = torch.randn(2, 3, 64, 64)
+    for a, b in zip(_outputs(original.eval(), x), _outputs(wide.eval(), x)):
+        assert torch.allclose(a, b, atol=1e-3), float((a - b).abs().max())

@@ -52,6 +52,7 @@ class TrainConfig:
     out: str = "runs/landmarks"
     resume: bool = True
     init: str = ""                           # start from these weights: a checkpoint (.pt) or an exported .onnx
+    init_width: float = 0.0                  # width of an .onnx init when narrower than `width` (0: the same)
     key_sources: list[str] = field(default_factory=list)  # green-screen sources to key onto real backgrounds
     p_key: float = 0.0
     p_hard_negative: float = 0.0             # landmarks: crops of faces, torsos, too-wide boxes labelled "no hand"
@@ -240,6 +241,26 @@ def _init_from_onnx(cfg: TrainConfig, net: HeatmapNet, train_ds, batches: int = 
     print(f"initialised from {cfg.init} ({seen} calibration images; max |torch - onnxruntime| = {diff:.2e})")
 
 
+def _load_init(cfg: TrainConfig, net: HeatmapNet, train_ds, n_keypoints: int, device: torch.device) -> None:
+    """Start `net` from cfg.init (nothing when empty): a checkpoint or an exported .onnx, widened
+    when it is narrower (a narrow .onnx names its width in cfg.init_width)."""
+    if cfg.init.endswith(".onnx") and cfg.init_width and cfg.init_width < cfg.width:
+        narrow = HeatmapNet(NetConfig(cfg.kind, n_keypoints, cfg.init_width, cfg.out_stride, tuple(cfg.decoder_channels)))
+        _init_from_onnx(cfg, narrow, train_ds)
+        widen(narrow.to(device), net)
+        print(f"widened from width {cfg.init_width} to {cfg.width}")
+    elif cfg.init.endswith(".onnx"):
+        _init_from_onnx(cfg, net, train_ds)
+    elif cfg.init:
+        trained, _, ckpt = load_checkpoint(cfg.init)
+        if trained.cfg.width < cfg.width:  # a wider net that starts as the trained one
+            widen(trained.to(device), net)
+            print(f"initialised from {cfg.init}, widened from width {trained.cfg.width} to {cfg.width}")
+        else:
+            net.load_state_dict(ckpt["state_dict"])
+            print(f"initialised from {cfg.init}")
+
+
 def fit(cfg: TrainConfig) -> Path:
     """Train; returns the exported ONNX path. Resumes from out/last.pt when it exists."""
     torch.manual_seed(cfg.seed)
@@ -254,16 +275,7 @@ def fit(cfg: TrainConfig) -> Path:
     net = HeatmapNet(NetConfig(cfg.kind, n_keypoints, cfg.width, cfg.out_stride, tuple(cfg.decoder_channels)))
     # channels-last: 3.4x faster training steps on the CPU here (1.06 s vs 3.62 s per batch of 64)
     net = net.to(device, memory_format=torch.channels_last)
-    if cfg.init.endswith(".onnx"):
-        _init_from_onnx(cfg, net, train_ds)
-    elif cfg.init:
-        trained, _, ckpt = load_checkpoint(cfg.init)
-        if trained.cfg.width < cfg.width:  # a wider net that starts as the trained one
-            widen(trained.to(device), net)
-            print(f"initialised from {cfg.init}, widened from width {trained.cfg.width} to {cfg.width}")
-        else:
-            net.load_state_dict(ckpt["state_dict"])
-            print(f"initialised from {cfg.init}")
+    _load_init(cfg, net, train_ds, n_keypoints, device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = cfg.samples_per_epoch or len(train_ds)
     steps_per_epoch = max(1, per_epoch // cfg.batch_size)

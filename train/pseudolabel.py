@@ -3,7 +3,8 @@
 Runs in an environment with the `mediapipe` extra (mediapipe==0.10.21 pins numpy<2, so keep it in
 its own venv). MediaPipe assumes a mirrored selfie image; these photos are not mirrored, so its
 "Left"/"Right" is swapped to name the person's own hand. Every detection is kept with its scores;
-training filters on them.
+training filters on them. --flip labels the mirrored photo and maps the result back (keypoints
+and side): a second opinion from the same teacher, for judging how consistent its labels are.
 
     python -m train.pseudolabel ../shared/data/real --out train/labels/real_mediapipe.jsonl --workers 2
 """
@@ -30,21 +31,29 @@ def _init(complexity: int) -> None:
         min_detection_confidence=0.5)
 
 
-def label_image(job: tuple[str, str, str]) -> dict:
-    root, rel, source = job
+def teacher_hand(label: str, score: float, xy_norm: list[tuple[float, float]], w: int, h: int,
+                 mirrored: bool) -> dict:
+    """One MediaPipe hand -> a livehand label dict, in the unmirrored photo's pixels.
+
+    MediaPipe assumes a selfie (mirrored) image: its "Right" is the person's left in an unmirrored
+    photo, and the person's right when we mirrored the photo ourselves. Normalized x spans the
+    image's extent [0, w], so mirroring maps x * w to w - x * w."""
+    right = (label == "Right") == mirrored
+    return {"side": "right" if right else "left", "side_score": round(score, 4),
+            "keypoints": [[round(w - x * w if mirrored else x * w, 2), round(y * h, 2)] for x, y in xy_norm]}
+
+
+def label_image(job: tuple[str, str, str, bool]) -> dict:
+    root, rel, source, mirrored = job
     image = cv2.imread(str(Path(root) / rel))
     if image is None:
         return {"image": rel, "source": source, "error": "unreadable"}
     h, w = image.shape[:2]
-    result = _hands.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    hands = []
-    for lms, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
-        cls = handed.classification[0]
-        hands.append({
-            "side": "left" if cls.label == "Right" else "right",  # un-mirror MediaPipe's label
-            "side_score": round(cls.score, 4),
-            "keypoints": [[round(p.x * w, 2), round(p.y * h, 2)] for p in lms.landmark],
-        })
+    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    result = _hands.process(rgb[:, ::-1].copy() if mirrored else rgb)
+    hands = [teacher_hand(handed.classification[0].label, handed.classification[0].score,
+                          [(p.x, p.y) for p in lms.landmark], w, h, mirrored)
+             for lms, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or [])]
     return {"image": rel, "source": source, "width": w, "height": h, "hands": hands}
 
 
@@ -54,9 +63,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--complexity", type=int, default=1)
+    parser.add_argument("--flip", action="store_true", help="label the mirrored photos (mapped back)")
+    parser.add_argument("--sources", nargs="*", default=None, help="only these sources (default: all)")
     args = parser.parse_args(argv)
     with open(args.root / "manifest.csv") as f:
-        jobs = [(str(args.root), row["file"], row["source"]) for row in csv.DictReader(f)]
+        jobs = [(str(args.root), row["file"], row["source"], args.flip) for row in csv.DictReader(f)
+                if not args.sources or row["source"] in args.sources]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     found = 0
     with mp.Pool(args.workers, initializer=_init, initargs=(args.complexity,)) as pool, \

@@ -1,0 +1,23 @@
+"""train.pseudolabel.teacher_hand: MediaPipe's output -> labels in the unmirrored photo."""
+from __future__ import annotations
+
+import pytest
+
+from train.pseudolabel import teacher_hand
+
+
+@pytest.mark.parametrize("mp_label, mirrored, side", [
+    ("Right", False, "left"), ("Left", False, "right"),   # MediaPipe assumes a selfie image
+    ("Right", True, "right"), ("Left", True, "left"),     # we mirrored it: its label is the person's
+])
+def test_side_is_the_persons_own_hand(mp_label, mirrored, side):
+    assert teacher_hand(mp_label, 0.9, [(0.5, 0.5)], 100, 50, mirrored)["side"] == side
+
+
+def test_a_point_found_in_the_mirrored_photo_maps_back_onto_the_same_pixel():
+    w, h, x_px, y_px = 640, 480, 100.25, 200.0
+    plain = teacher_hand("Left", 0.9, [(x_px / w, y_px / h)], w, h, mirrored=False)
+    # in the mirrored photo the same point lies at w - x (normalized x spans [0, w])
+    mirrored = teacher_hand("Right", 0.9, [((w - x_px) / w, y_px / h)], w, h, mirrored=True)
+    assert plain["keypoints"] == mirrored["keypoints"] == [[x_px, y_px]]
+    assert plain["side"] == mirrored["side"]
