@@ -21,3 +21,11 @@ def test_a_point_found_in_the_mirrored_photo_maps_back_onto_the_same_pixel():
     mirrored = teacher_hand("Right", 0.9, [((w - x_px) / w, y_px / h)], w, h, mirrored=True)
     assert plain["keypoints"] == mirrored["keypoints"] == [[x_px, y_px]]
     assert plain["side"] == mirrored["side"]
+
+
+def test_manifest_jobs_keep_only_the_asked_sources(tmp_path):
+    from train.pseudolabel import manifest_jobs
+
+    (tmp_path / "manifest.csv").write_text("file,source,licence\na/1.jpg,a,x\nb/2.jpg,b,y\n")
+    assert manifest_jobs(tmp_path) == [(str(tmp_path), "a/1.jpg", "a"), (str(tmp_path), "b/2.jpg", "b")]
+    assert manifest_jobs(tmp_path, ["b"]) == [(str(tmp_path), "b/2.jpg", "b")]

@@ -9,13 +9,14 @@ crops for the presence head (`python -m train prepare-faces`). Runs in the media
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import multiprocessing as mp
 import sys
 from pathlib import Path
 
 import cv2
+
+from train.pseudolabel import manifest_jobs
 
 _faces = None
 
@@ -51,8 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--min-score", type=float, default=0.6)
     args = parser.parse_args(argv)
-    with open(args.root / "manifest.csv") as f:
-        jobs = [(str(args.root), row["file"], row["source"]) for row in csv.DictReader(f)]
+    jobs = manifest_jobs(args.root)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     found = 0
     with mp.Pool(args.workers, initializer=_init, initargs=(args.min_score,)) as pool, \

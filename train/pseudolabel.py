@@ -31,6 +31,13 @@ def _init(complexity: int) -> None:
         min_detection_confidence=0.5)
 
 
+def manifest_jobs(root: Path, sources: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(root, file, source) for every photo in root/manifest.csv (only `sources` when given)."""
+    with open(root / "manifest.csv") as f:
+        return [(str(root), row["file"], row["source"]) for row in csv.DictReader(f)
+                if not sources or row["source"] in sources]
+
+
 def teacher_hand(label: str, score: float, xy_norm: list[tuple[float, float]], w: int, h: int,
                  mirrored: bool) -> dict:
     """One MediaPipe hand -> a livehand label dict, in the unmirrored photo's pixels.
@@ -66,9 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flip", action="store_true", help="label the mirrored photos (mapped back)")
     parser.add_argument("--sources", nargs="*", default=None, help="only these sources (default: all)")
     args = parser.parse_args(argv)
-    with open(args.root / "manifest.csv") as f:
-        jobs = [(str(args.root), row["file"], row["source"], args.flip) for row in csv.DictReader(f)
-                if not args.sources or row["source"] in args.sources]
+    jobs = [(*job, args.flip) for job in manifest_jobs(args.root, args.sources)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     found = 0
     with mp.Pool(args.workers, initializer=_init, initargs=(args.complexity,)) as pool, \
