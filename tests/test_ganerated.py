@@ -117,3 +117,11 @@ def test_prepare_frames_packs_ganerated_frames_too(release, tmp_path):
     main(["prepare-frames", "--ganerated", str(root), "--out", str(tmp_path / "frames")])
     data = np.load(tmp_path / "frames" / "ganerated.npz")
     assert len(data["n_boxes"]) == len(truth) and (data["n_boxes"] == 1).all()
+
+
+def test_train_cli_reports_missing_shards_in_one_line(tmp_path):
+    from train.__main__ import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli(["dump-crops", "--shards", str(tmp_path / "none"), "--out", str(tmp_path / "calib")])
+    assert str(exc.value).startswith("python -m train: error: no crop shards")

@@ -108,5 +108,13 @@ def main(argv: list[str] | None = None) -> None:
         fit(TrainConfig(**cfg))
 
 
+def cli(argv: list[str] | None = None) -> None:
+    """main() with bad input (a missing file, a malformed value) as one line and exit status 1."""
+    try:
+        main(argv)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(f"python -m train: error: {e}") from None
+
+
 if __name__ == "__main__":
-    main()
+    cli()

@@ -126,6 +126,8 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
 
 def load_shards(paths: list[Path]) -> dict[str, np.ndarray]:
     """Concatenate shards; adds `source_index` int[N] (position of the shard in `paths`)."""
+    if not paths:
+        raise FileNotFoundError("no crop shards (*.npz) found: run `python -m train prepare-crops` first")
     parts = [dict(np.load(p)) for p in paths]
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     data["source_index"] = np.concatenate([np.full(len(p["images"]), i) for i, p in enumerate(parts)])
