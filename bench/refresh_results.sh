@@ -15,10 +15,11 @@ for set in real_heldout video mmpose; do
 done
 $LH eval --labels data/eval/real_heldout.jsonl --tiles --json $R/eval_real_heldout_tiles.json
 # INT8 / FP16 variants of the shipped landmark model, judged on the same held-out crops
-$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_wide2.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
+$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_thumb.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
 for v in lm_int8 lm_fp16; do
   $LH eval --labels data/eval/real_heldout.jsonl --crops --model /tmp/livehand_variants/$v.onnx --json $R/eval_real_heldout_crops_$v.json
 done
+$PY bench/model_latency.py --models /tmp/livehand_variants/{lm,lm_fp16,lm_int8}.onnx --json $R/model_latency_variants.json
 $LH bench --video ../shared/data/video/human_hand_video.mp4 --json > $R/bench_human_hand_video.json
 $LH bench --video ../shared/data/video/asl_hand.25fps.mp4 --json > $R/bench_asl_hand.json
 $PY bench/detector_sweep.py --frames data/frames --margin-sets 0 0,0.25 --json $R/detector_sweep_validation.json   # picks DETECT_THRESHOLD, DETECT_MARGINS
