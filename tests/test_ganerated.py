@@ -125,3 +125,20 @@ def test_train_cli_reports_missing_shards_in_one_line(tmp_path):
     with pytest.raises(SystemExit) as exc:
         cli(["dump-crops", "--shards", str(tmp_path / "none"), "--out", str(tmp_path / "calib")])
     assert str(exc.value).startswith("python -m train: error: no crop shards")
+
+
+def test_train_cli_reports_bad_labels_in_one_line_and_lets_bugs_keep_their_traceback(tmp_path, monkeypatch):
+    import train.__main__ as train_main
+
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"image": "a.png", "hands": [{"side": "up", "keypoints": [[1, 2]]}]}\n')
+    with pytest.raises(SystemExit) as exc:
+        train_main.cli(["prepare-crops", "--labels", str(bad), "--images", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert str(exc.value).startswith("python -m train: error: ") and "side must be one of" in str(exc.value)
+
+    def broken(argv):
+        raise ValueError("a bug, not bad input")
+
+    monkeypatch.setattr(train_main, "main", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        train_main.cli([])

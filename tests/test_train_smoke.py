@@ -65,13 +65,15 @@ def test_two_minute_cpu_training_run_lowers_the_loss(tmp_path):
     assert len(history) == 4
     assert history[-1]["loss"] < 0.7 * history[0]["loss"]
     assert (tmp_path / "run" / "training.png").stat().st_size > 1000
+    assert set(history[-1]["val"]) >= {"pck@0.1", "pck@0.1/a", "pck@0.1 source mean"}  # per-source validation
     backend = OnnxRuntimeBackend(onnx_path)
     assert backend.meta.input_size == 64 and backend.meta.kind == "landmarks"
     out = backend.infer(np.zeros((2, 3, 64, 64), np.float32))
     assert out["heatmaps"].shape == (2, 21, 16, 16)
 
     # Going on from the exported ONNX (no checkpoint) starts where the first run ended, not afresh.
-    again = replace(cfg, init=str(onnx_path), epochs=1, lr=1e-4, out=str(tmp_path / "run2"))
+    again = replace(cfg, init=str(onnx_path), epochs=1, lr=1e-4, out=str(tmp_path / "run2"),
+                    source_weights={"a": 2.0})  # and through the weighted sampler
     fit(again)
     first = json.loads((tmp_path / "run2" / "history.json").read_text())[0]
     assert first["loss"] < 0.5 * history[0]["loss"]
@@ -98,3 +100,14 @@ def test_split_keeps_eval_sources_out_and_validates_on_a_fixed_share_of_real_tra
     assert names(synth_train) == {2} and np.array_equal(synth_val["side"], val["side"])
     with pytest.raises(SystemExit, match="no training or no validation"):
         _split(TrainConfig(data=[str(tmp_path)], eval_sources=["heldout"], train_sources=["nothing"]))
+
+
+def test_source_weights_scale_a_sources_hands_and_leave_its_negatives_alone():
+    from train.loop import sample_weights
+
+    source = np.array(["wild", "wild", "plain", "plain", "synthetic"])
+    present = np.array([True, False, True, True, True])
+    w = sample_weights(source, present, {"wild": 3.0, "plain": 0.5})
+    assert w.tolist() == [3.0, 1.0, 0.5, 0.5, 1.0]
+    with pytest.raises(ValueError, match="not in the data: \\['typo'\\]"):
+        sample_weights(source, present, {"typo": 2.0})

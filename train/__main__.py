@@ -16,6 +16,7 @@ from pathlib import Path
 
 from train.data.records import read_jsonl
 from train.data.splits import EVAL_SOURCES
+from train.errors import TrainInputError
 
 
 def _records(labels: list[Path], images: list[Path], min_side_score: float, ganerated: Path | None = None,
@@ -112,7 +113,7 @@ def cli(argv: list[str] | None = None) -> None:
     """main() with bad input (a missing file, a malformed value) as one line and exit status 1."""
     try:
         main(argv)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, TrainInputError) as e:
         raise SystemExit(f"python -m train: error: {e}") from None
 
 

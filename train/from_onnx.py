@@ -17,6 +17,7 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
+from train.errors import TrainInputError
 from train.model import HeatmapNet
 
 
@@ -36,12 +37,12 @@ def load_onnx_weights(net: HeatmapNet, onnx_path: str | Path) -> None:
     folded = [n for n in model.graph.node if n.op_type == "Conv" and not n.input[1].startswith("net.")]
     pairs = _conv_bn_pairs(net)
     if len(folded) != len(pairs):
-        raise ValueError(f"{onnx_path}: {len(folded)} folded convolutions, the network has {len(pairs)}")
+        raise TrainInputError(f"{onnx_path}: {len(folded)} folded convolutions, the network has {len(pairs)}")
     with torch.no_grad():
         for node, (conv, bn) in zip(folded, pairs):
             w, b = inits[node.input[1]], inits[node.input[2]]
             if w.shape != conv.weight.shape:
-                raise ValueError(f"{onnx_path}: {node.output[0]} has weight {tuple(w.shape)}, "
+                raise TrainInputError(f"{onnx_path}: {node.output[0]} has weight {tuple(w.shape)}, "
                                  f"the network expects {tuple(conv.weight.shape)}")
             conv.weight.copy_(w)
             bn.running_mean.zero_()
@@ -50,12 +51,12 @@ def load_onnx_weights(net: HeatmapNet, onnx_path: str | Path) -> None:
             bn.bias.copy_(b)
         for k, v in named.items():
             if state[k[4:]].shape != v.shape:
-                raise ValueError(f"{onnx_path}: {k} has shape {tuple(v.shape)}, expected {tuple(state[k[4:]].shape)}")
+                raise TrainInputError(f"{onnx_path}: {k} has shape {tuple(v.shape)}, expected {tuple(state[k[4:]].shape)}")
             state[k[4:]].copy_(v)
     missing = {k for k in state if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))
                and not any(k.startswith(p) for p in ("encoder.", "decoder."))} - {k[4:] for k in named}
     if missing:
-        raise ValueError(f"{onnx_path}: no weights for {sorted(missing)}")
+        raise TrainInputError(f"{onnx_path}: no weights for {sorted(missing)}")
 
 
 @torch.no_grad()
@@ -89,7 +90,7 @@ def calibrate_batchnorms(net: HeatmapNet, batches: Iterable[torch.Tensor]) -> in
         for h in handles:
             h.remove()
     if not images:
-        raise ValueError("no calibration batches")
+        raise TrainInputError("no calibration batches")
     for i, (_, bn) in enumerate(pairs):
         mean = sums[i] / counts[i]
         var = (sq[i] / counts[i] - mean * mean).clamp(min=0)

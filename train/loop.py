@@ -21,6 +21,7 @@ from train.data.crops import CropAugment, HandCropDataset, load_shards
 from train.data.frames import FrameDataset
 from train.data.splits import EVAL_SOURCES
 from train.data.synthetic.background import Backgrounds
+from train.errors import TrainInputError
 from train.export import export, load_checkpoint, save_checkpoint
 from train.model import HeatmapNet, NetConfig
 from train.targets import heatmap_loss, masked_bce
@@ -61,6 +62,7 @@ class TrainConfig:
     p_motion_blur: float = 0.0
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
     val_fraction: float = 0.1                # of each real training source, in blocks, for validation
+    source_weights: dict[str, float] = field(default_factory=dict)  # sampling weight per shard name (default 1)
 
 
 def _meta(cfg: TrainConfig) -> ModelMeta:
@@ -109,6 +111,7 @@ def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     if not train.any() or not val.any():
         raise SystemExit(f"no training or no validation samples in {cfg.data} (train_sources {cfg.train_sources})")
     data["keyable"] = np.isin(source, cfg.key_sources)
+    data["source"] = source
     return pick(train), pick(val)
 
 
@@ -171,6 +174,8 @@ def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
     idx = rng.permutation(len(ds))[: cfg.val_samples]
     loader = torch.utils.data.DataLoader(torch.utils.data.Subset(ds, idx), batch_size=64)
     stats: dict[str, list] = {}
+    by_source: dict[str, list] = {}
+    rows = iter(idx)
     for batch in loader:
         out = net(batch[0].to(device))
         if cfg.kind == "landmarks":
@@ -180,12 +185,15 @@ def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
             m = kp_mask.numpy() > 0
             gt = pts.numpy()
             for j in range(len(xy)):
+                row = int(next(rows))
                 if m[j].sum() < 2:
                     continue
                 ref = (gt[j][m[j]].max(0) - gt[j][m[j]].min(0)).max()
                 err = np.linalg.norm(xy[j] - gt[j], axis=1)[m[j]] / ref
                 for t in (0.05, 0.1, 0.2):
                     stats.setdefault(f"pck@{t}", []).append(float((err < t).mean()))
+                if "source" in ds.data:
+                    by_source.setdefault(str(ds.data["source"][row]), []).append(float((err < 0.1).mean()))
             p = torch.sigmoid(out["presence_logit"].float()).cpu()
             stats.setdefault("presence_acc", []).extend(((p > 0.5).float() == present).float().tolist())
             s = torch.sigmoid(out["handedness_logit"].float()).cpu()
@@ -204,7 +212,11 @@ def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
                     win = peaks[j, 0, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2]
                     stats.setdefault("recall@0.3", []).append(float(win.max() > 0.3))
     net.train()
-    return {k: float(np.mean(v)) for k, v in stats.items()}
+    result = {k: float(np.mean(v)) for k, v in stats.items()}
+    if by_source:  # the plain-background sources have most rows; the mean over sources weighs each alike
+        result.update({f"pck@0.1/{name}": float(np.mean(v)) for name, v in sorted(by_source.items())})
+        result["pck@0.1 source mean"] = float(np.mean([np.mean(v) for v in by_source.values()]))
+    return result
 
 
 def _plot(history: list[dict], path: Path) -> None:
@@ -217,7 +229,7 @@ def _plot(history: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     ax[0].plot(ep, [h["loss"] for h in history])
     ax[0].set_title("training loss")
-    for k in history[-1]["val"]:
+    for k in (k for k in history[-1]["val"] if "/" not in k):  # per-source figures stay in history.json
         ax[1].plot(ep, [h["val"].get(k, np.nan) for h in history], label=k)
     ax[1].set_title("validation (share of the training sources)")
     ax[1].legend()
@@ -261,6 +273,25 @@ def _load_init(cfg: TrainConfig, net: HeatmapNet, train_ds, n_keypoints: int, de
             print(f"initialised from {cfg.init}")
 
 
+def sample_weights(source: np.ndarray, present: np.ndarray, source_weights: dict[str, float]) -> np.ndarray:
+    """str[N] shard name per row, bool[N] hand present -> float[N] sampling weight: a named source's
+    hands get its weight, everything else (its face negatives included) 1."""
+    unknown = set(source_weights) - set(np.unique(source))
+    if unknown:
+        raise TrainInputError(f"source_weights names shards that are not in the data: {sorted(unknown)}")
+    weight = np.array([source_weights.get(name, 1.0) for name in source], dtype=np.float64)
+    return np.where(present, weight, 1.0)
+
+
+def _sampler(cfg: TrainConfig, train_ds, num_samples: int, g: torch.Generator):
+    """Uniform over rows, or weighted by source: the in-the-wild sources (people in rooms) are a
+    few hundred rows each beside thousands of plain-background ones."""
+    if not cfg.source_weights:
+        return torch.utils.data.RandomSampler(train_ds, num_samples=num_samples, generator=g)
+    weights = torch.from_numpy(sample_weights(train_ds.data["source"], train_ds.data["present"], cfg.source_weights))
+    return torch.utils.data.WeightedRandomSampler(weights, num_samples, replacement=True, generator=g)
+
+
 def fit(cfg: TrainConfig) -> Path:
     """Train; returns the exported ONNX path. Resumes from out/last.pt when it exists."""
     torch.manual_seed(cfg.seed)
@@ -294,7 +325,7 @@ def fit(cfg: TrainConfig) -> Path:
     for epoch in range(start, cfg.epochs):
         train_ds.epoch = epoch
         g = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
-        sampler = torch.utils.data.RandomSampler(train_ds, num_samples=steps_per_epoch * cfg.batch_size, generator=g)
+        sampler = _sampler(cfg, train_ds, steps_per_epoch * cfg.batch_size, g)
         loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, sampler=sampler, drop_last=True,
                                              num_workers=0 if device.type == "cpu" else 8)
         t0, losses = time.time(), []

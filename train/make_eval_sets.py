@@ -25,6 +25,7 @@ from train.data.coco import read_coco
 from train.data.labels import write_jsonl
 from train.data.records import HandLabel, ImageRecord, read_jsonl
 from train.data.splits import EVAL_SOURCES
+from train.errors import TrainInputError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL_LABELS = Path(__file__).resolve().parent / "labels" / "real_mediapipe.jsonl"
@@ -64,7 +65,7 @@ def video_frames(video: Path, keypoints_json: Path, out_dir: Path, every: int,
                 break
             if n % every == 0:
                 if n >= len(per_frame):
-                    raise ValueError(f"{keypoints_json}: {len(per_frame)} frames of keypoints, {video} has more")
+                    raise TrainInputError(f"{keypoints_json}: {len(per_frame)} frames of keypoints, {video} has more")
                 kps = np.asarray(per_frame[n], np.float32)[:, :2]
                 path = out_dir / f"frame_{n:04d}.png"
                 cv2.imwrite(str(path), frame)
@@ -74,7 +75,7 @@ def video_frames(video: Path, keypoints_json: Path, out_dir: Path, every: int,
     finally:
         cap.release()
     if n != len(per_frame):
-        raise ValueError(f"{video} has {n} frames, {keypoints_json} {len(per_frame)}")
+        raise TrainInputError(f"{video} has {n} frames, {keypoints_json} {len(per_frame)}")
     return records
 
 
@@ -92,7 +93,7 @@ def mmpose_samples(root: Path) -> list[ImageRecord]:
         labels = sorted(p for p in (root / name).glob("*.json")
                         if not p.name.endswith(("_camera.json", "_joint_3d.json")))
         if len(labels) != 1:
-            raise ValueError(f"{root / name}: expected one label JSON, found {[p.name for p in labels]}")
+            raise TrainInputError(f"{root / name}: expected one label JSON, found {[p.name for p in labels]}")
         records += read_coco(labels[0], source=name)
     return records
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from train.errors import TrainInputError
 from train.model import HeatmapNet
 
 
@@ -33,7 +34,7 @@ def widen(narrow: HeatmapNet, wide: HeatmapNet) -> HeatmapNet:
     decoder, wider encoder) so that wide(x) == narrow(x) in eval mode. Returns `wide`."""
     if (narrow.cfg.kind, narrow.cfg.num_keypoints, narrow.cfg.out_stride, tuple(narrow.cfg.decoder_channels)) != (
             wide.cfg.kind, wide.cfg.num_keypoints, wide.cfg.out_stride, tuple(wide.cfg.decoder_channels)):
-        raise ValueError("widen: the two nets differ in more than the encoder's width")
+        raise TrainInputError("widen: the two nets differ in more than the encoder's width")
     small, big = narrow.state_dict(), wide.state_dict()
     with torch.no_grad():
         for name, old in small.items():

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from train.data.records import HandLabel, ImageRecord
+from train.errors import TrainInputError
 
 # Source index for each HAND21 index where a dataset lists fingers tip->root. Verified by drawing
 # the mmpose samples: in rhd/00111.png joint 1 lies on the thumb tip and joint 4 near its base; in
@@ -33,7 +34,7 @@ def load_json(path: Path):
         with open(path) as f:
             return json.load(f)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        raise TrainInputError(f"{path}: not valid JSON ({exc})") from None
 
 
 def read_coco(path: str | Path, image_root: str | Path | None = None, source: str | None = None
@@ -46,7 +47,7 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, source: st
     data = load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list) \
             or not isinstance(data.get("annotations"), list):
-        raise ValueError(f"{path}: not COCO-style labels (needs 'images' and 'annotations' lists)")
+        raise TrainInputError(f"{path}: not COCO-style labels (needs 'images' and 'annotations' lists)")
     root = Path(image_root) if image_root is not None else path.parent
     try:
         images = {img["id"]: img for img in data["images"]}
@@ -62,15 +63,15 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, source: st
                             {"width": img.get("width"), "height": img.get("height")})
                 for i, img in images.items()]
     except (KeyError, TypeError, IndexError) as exc:
-        raise ValueError(f"{path}: malformed COCO hand labels ({type(exc).__name__}: {exc})") from None
+        raise TrainInputError(f"{path}: malformed COCO hand labels ({type(exc).__name__}: {exc})") from None
     except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+        raise TrainInputError(f"{path}: {exc}") from None
 
 
 def _points(raw, where: str) -> np.ndarray:
     pts = np.asarray(raw, np.float32).reshape(-1)
     if pts.size == 0 or pts.size % 3:
-        raise ValueError(f"{where}: keypoints must be K x (x, y, v), got {pts.size} numbers")
+        raise TrainInputError(f"{where}: keypoints must be K x (x, y, v), got {pts.size} numbers")
     return pts.reshape(-1, 3)
 
 
@@ -86,7 +87,7 @@ def _hand_annotations(images: dict, anns: list, order: tuple[int, ...] | None) -
         pts = _points(ann["keypoints"], f"annotation {ann.get('id')}")
         if order is not None:
             if len(pts) != len(order):
-                raise ValueError(f"annotation {ann.get('id')}: {len(pts)} keypoints, this dataset has {len(order)}")
+                raise TrainInputError(f"annotation {ann.get('id')}: {len(pts)} keypoints, this dataset has {len(order)}")
             pts = pts[list(order)]
         side = ann.get("hand_type")
         if side not in ("left", "right"):
@@ -110,7 +111,7 @@ def _wholebody(anns: list) -> dict[int, list[HandLabel]]:
 
 def _interhand(path: Path, images: dict, anns: list) -> dict[int, list[HandLabel]]:
     if not path.name.endswith("_data.json"):
-        raise ValueError("InterHand2.6M labels must be named <name>_data.json")
+        raise TrainInputError("InterHand2.6M labels must be named <name>_data.json")
     stem = path.name[: -len("_data.json")]
     cameras = load_json(path.with_name(f"{stem}_camera.json"))
     joints = load_json(path.with_name(f"{stem}_joint_3d.json"))

@@ -16,6 +16,7 @@ import torch
 
 from livehand.preprocess import box_from_keypoints, crop_affine, transform_points
 from train.data.records import ImageRecord
+from train.errors import TrainInputError
 from train.targets import gaussian_heatmaps
 
 SIDE_CODE = {"left": 0, "right": 1, "unknown": -1}
@@ -41,7 +42,7 @@ def pack_hand_crops(records: list[ImageRecord], out: Path, box_scale: float, ctx
             if image is None:
                 image = cv2.imread(str(rec.image))
                 if image is None:
-                    raise ValueError(f"{rec.image}: unreadable image")
+                    raise TrainInputError(f"{rec.image}: unreadable image")
             center, side, _ = box_from_keypoints(hand.keypoints, box_scale, rotate=False, visible=hand.visible)
             hand_boxes.append((center, side))
             m = crop_affine(center, side * context, 0.0, ctx_size)
@@ -102,7 +103,7 @@ def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image
             if image is None:
                 image = cv2.imread(str(image_root / rec["image"]))
                 if image is None:
-                    raise ValueError(f"{image_root / rec['image']}: unreadable image")
+                    raise TrainInputError(f"{image_root / rec['image']}: unreadable image")
             for _ in range(copies):  # a drifting hand crop is about face-sized, seldom centred on it
                 side = max(box[2] - box[0], box[3] - box[1]) * rng.uniform(1.1, 1.8)
                 center = (box[:2] + box[2:]) / 2 + rng.uniform(-0.15, 0.15, 2) * side

@@ -17,6 +17,7 @@ from livehand.decode import input_to_heatmap
 from livehand.preprocess import crop_affine, transform_points
 from train.data.crops import CropAugment, colour_augment, key_onto
 from train.data.records import ImageRecord
+from train.errors import TrainInputError
 
 MAX_HANDS = 4
 
@@ -31,7 +32,7 @@ def pack_frames(records: list[ImageRecord], out: Path, size: int = 256) -> dict[
             continue
         image = cv2.imread(str(rec.image))
         if image is None:
-            raise ValueError(f"{rec.image}: unreadable image")
+            raise TrainInputError(f"{rec.image}: unreadable image")
         h, w = image.shape[:2]
         m = crop_affine(((w - 1) / 2, (h - 1) / 2), max(h, w), 0.0, size)
         boxes = np.zeros((MAX_HANDS, 4), np.float32)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from train.data.records import HandLabel, ImageRecord
+from train.errors import TrainInputError
 
 SUBSETS = ("noObject", "withObject")
 
@@ -34,14 +35,14 @@ def read_floats(path: Path, count: int) -> np.ndarray:
     try:
         text = path.read_text()
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a text file of numbers ({exc})") from None
+        raise TrainInputError(f"{path}: not a text file of numbers ({exc})") from None
     parts = [p for p in text.replace(",", " ").split() if p]
     try:
         values = np.array([float(p) for p in parts], np.float64)
     except ValueError as exc:
-        raise ValueError(f"{path}: not a list of numbers ({exc})") from None
+        raise TrainInputError(f"{path}: not a list of numbers ({exc})") from None
     if len(values) != count or not np.isfinite(values).all():
-        raise ValueError(f"{path}: expected {count} finite numbers, got {len(values)}")
+        raise TrainInputError(f"{path}: expected {count} finite numbers, got {len(values)}")
     return values
 
 
@@ -56,7 +57,7 @@ def check_joint_order(joint_pos: Path) -> None:
     pts = read_floats(joint_pos, 63).reshape(21, 3)[list(GANERATED_TO_HAND21)]
     if np.linalg.norm(pts[_MIDDLE_MCP]) > 1e-3 or abs(np.linalg.norm(pts[_WRIST]) - 1) > 1e-2:
         origin = int(np.argmin(np.linalg.norm(pts, axis=1)))
-        raise ValueError(f"{joint_pos}: the middle MCP (origin) is joint {origin}, not {_MIDDLE_MCP}: "
+        raise TrainInputError(f"{joint_pos}: the middle MCP (origin) is joint {origin}, not {_MIDDLE_MCP}: "
                          "the joint order is not the one GANERATED_TO_HAND21 assumes")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from train.data.coco import read_coco
 from train.data.records import ImageRecord, read_jsonl
+from train.errors import TrainInputError
 
 LABEL_SUFFIXES = (".jsonl", ".json")
 
@@ -25,7 +26,7 @@ def load_labels(path: str | Path, image_root: str | Path | None = None) -> list[
         return read_jsonl(path, image_root)
     if path.suffix.lower() == ".json":
         return read_coco(path, image_root)
-    raise ValueError(f"{path}: unknown label format; use {' or '.join(LABEL_SUFFIXES)}")
+    raise TrainInputError(f"{path}: unknown label format; use {' or '.join(LABEL_SUFFIXES)}")
 
 
 def write_jsonl(records: Iterable[ImageRecord], path: str | Path) -> int:

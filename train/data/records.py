@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from train.errors import TrainInputError
+
 SIDES = ("left", "right", "unknown")
 
 
@@ -38,11 +40,11 @@ class ImageRecord:
 def hand_from_json(obj: dict, where: str) -> HandLabel:
     pts = np.asarray(obj["keypoints"], np.float32)
     if pts.ndim != 2 or pts.shape[1] not in (2, 3):
-        raise ValueError(f"{where}: keypoints must be [[x, y] or [x, y, v], ...], got shape {pts.shape}")
+        raise TrainInputError(f"{where}: keypoints must be [[x, y] or [x, y, v], ...], got shape {pts.shape}")
     visible = pts[:, 2] > 0 if pts.shape[1] == 3 else np.ones(len(pts), bool)
     side = obj.get("side", "unknown")
     if side not in SIDES:
-        raise ValueError(f"{where}: side must be one of {SIDES}, got {side!r}")
+        raise TrainInputError(f"{where}: side must be one of {SIDES}, got {side!r}")
     extra = {k: v for k, v in obj.items() if k not in ("keypoints", "side")}
     return HandLabel(pts[:, :2].copy(), visible, side, extra)
 
@@ -64,5 +66,5 @@ def read_jsonl(path: str | Path, image_root: str | Path | None = None, source: s
                 extra = {k: v for k, v in obj.items() if k not in ("image", "hands")}
                 records.append(ImageRecord(root / obj["image"], source or obj.get("source", path.stem), hands, extra))
             except (KeyError, TypeError, json.JSONDecodeError) as exc:
-                raise ValueError(f"{where}: malformed label line ({exc})") from None
+                raise TrainInputError(f"{where}: malformed label line ({exc})") from None
     return records
