@@ -288,7 +288,9 @@ def _sampler(cfg: TrainConfig, train_ds, num_samples: int, g: torch.Generator):
     few hundred rows each beside thousands of plain-background ones."""
     if not cfg.source_weights:
         return torch.utils.data.RandomSampler(train_ds, num_samples=num_samples, generator=g)
-    weights = torch.from_numpy(sample_weights(train_ds.data["source"], train_ds.data["present"], cfg.source_weights))
+    source = train_ds.data["source"]
+    present = train_ds.data.get("present", np.ones(len(source), bool))  # detector frames: all scenes count
+    weights = torch.from_numpy(sample_weights(source, present, cfg.source_weights))
     return torch.utils.data.WeightedRandomSampler(weights, num_samples, replacement=True, generator=g)
 
 
