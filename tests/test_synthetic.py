@@ -5,6 +5,7 @@ OpenGL context (EGL/Mesa); each is skipped with the reason when missing.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -246,3 +247,25 @@ def test_sampled_thumbs_fold_across_the_palm_about_as_often_as_real_hands_do(mod
         palm = np.linalg.norm(kp[9] - kp[0])
         near.append(np.linalg.norm(kp[4] - kp[13]) < 0.5 * palm)
     assert 0.3 < np.mean(near) < 0.6
+
+
+def test_face_centred_backgrounds_put_the_face_behind_the_hand_and_avoid_real_hands(tmp_path):
+    """A face-centred crop holds the face near its middle and never a labelled hand's box."""
+    from train.data.synthetic.background import Backgrounds
+
+    (tmp_path / "src").mkdir()
+    photo = np.zeros((400, 400, 3), np.uint8)
+    photo[100:160, 100:160] = (0, 0, 255)   # the "face"
+    photo[300:380, 300:380] = (0, 255, 0)   # a real hand, which must stay out
+    cv2.imwrite(str(tmp_path / "src" / "a.png"), photo)
+    path = tmp_path / "src" / "a.png"
+    bg = Backgrounds([path], {"src/a.png": [(290.0, 290.0, 390.0, 390.0)]}, tmp_path,
+                     {"src/a.png": [(100.0, 100.0, 160.0, 160.0)]})
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        crop = bg._photo_crop(rng, 64, on_face=True)
+        assert crop is not None
+        assert (crop[26:38, 26:38, 2] > 200).mean() > 0.5   # face in the middle
+        assert (crop[..., 1] > 200).mean() < 0.02            # no hand
+    plain = Backgrounds([path], {"src/a.png": [(290.0, 290.0, 390.0, 390.0)]}, tmp_path)
+    assert not plain.face_photos and plain.sample(rng, 32).shape == (32, 32, 3)

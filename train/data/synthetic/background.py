@@ -10,6 +10,11 @@ crop is accepted only if it stays clear of those hands (boxes grown by 40%). If 
 no clear crop, a synthetic fill is used instead (under a tenth of the photo draws). A second hand
 MediaPipe missed can still slip through. A user folder (--backgrounds) is taken as hand-free and
 used whole.
+
+A share of the photo crops is centred on a face (MediaPipe face boxes,
+train/labels/faces_mediapipe.jsonl) at 1.2-2.5x its size, so the rendered hand lands in front of
+it: on the validation rows the worst hagrid hands were fingers held to the lips ("shh"), where the
+model drew the hand onto the nose and mouth; webcam frames put hands by faces all the time.
 """
 from __future__ import annotations
 
@@ -24,9 +29,11 @@ from train.data.splits import EVAL_SOURCES
 REPO = Path(__file__).resolve().parents[3]
 REAL = REPO.parent / "shared" / "data" / "real"
 REAL_LABELS = REPO / "train" / "labels" / "real_mediapipe.jsonl"
+FACE_LABELS = REPO / "train" / "labels" / "faces_mediapipe.jsonl"
 SCENE_SOURCES = ("hagrid", "drone-gestures")
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 _PHOTO_SHARE = 0.75
+FACE_SHARE = 0.4  # of photo crops, when the photos have face boxes
 _TRIES = 12
 
 
@@ -44,13 +51,31 @@ def _hand_boxes(labels: Path) -> dict[str, list[tuple[float, float, float, float
     return boxes
 
 
+def _face_boxes(labels: Path) -> dict[str, list[tuple[float, float, float, float]]]:
+    """Image path (relative to the real/ folder) -> face boxes x0, y0, x1, y1."""
+    faces: dict[str, list] = {}
+    with open(labels) as f:
+        for line in f:
+            rec = json.loads(line)
+            for face in rec.get("faces", []):
+                faces.setdefault(rec["image"], []).append(tuple(face["box"]))
+    return faces
+
+
 class Backgrounds:
     """Draws size x size BGR backgrounds; photos are read on demand (a decode costs 1-5 ms)."""
 
-    def __init__(self, photos: list[Path], hand_boxes: dict[str, list] | None = None, root: Path | None = None):
+    def __init__(self, photos: list[Path], hand_boxes: dict[str, list] | None = None, root: Path | None = None,
+                 face_boxes: dict[str, list] | None = None):
         self.photos = photos
         self.hand_boxes = hand_boxes or {}
         self.root = root
+        self.face_boxes = face_boxes or {}
+        # by source, drawn source first: drone-gestures has 2.4x hagrid's face photos, of a few people
+        self.face_photos: dict[str, list[Path]] = {}
+        for p in photos:
+            if root and p.relative_to(root).as_posix() in self.face_boxes:
+                self.face_photos.setdefault(p.relative_to(root).parts[0], []).append(p)
 
     @classmethod
     def default(cls) -> "Backgrounds":
@@ -64,7 +89,8 @@ class Backgrounds:
         # Every photo shows a hand: where MediaPipe found none, its place is unknown, so skip it.
         photos = sorted(p for s in SCENE_SOURCES if s not in EVAL_SOURCES for p in (REAL / s).glob("*.jpg")
                         if p.relative_to(REAL).as_posix() in boxes)
-        return cls(photos, boxes, REAL)
+        faces = _face_boxes(FACE_LABELS) if FACE_LABELS.is_file() else {}
+        return cls(photos, boxes, REAL, faces)
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> "Backgrounds":
@@ -73,25 +99,36 @@ class Backgrounds:
             raise ValueError(f"{folder}: no images for backgrounds")
         return cls(photos)
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, size: int, faces: bool = True) -> np.ndarray:
+        """faces=False: never a face-centred crop (e.g. for occluders)."""
         if self.photos and rng.random() < _PHOTO_SHARE:
+            on_face = faces and bool(self.face_photos) and rng.random() < FACE_SHARE
             for _ in range(2):
-                crop = self._photo_crop(rng, size)
+                crop = self._photo_crop(rng, size, on_face)
                 if crop is not None:
                     return crop
         return synthetic_fill(rng, size)
 
-    def _photo_crop(self, rng: np.random.Generator, size: int) -> np.ndarray | None:
-        path = self.photos[rng.integers(len(self.photos))]
+    def _photo_crop(self, rng: np.random.Generator, size: int, on_face: bool = False) -> np.ndarray | None:
+        pool = self.face_photos[sorted(self.face_photos)[rng.integers(len(self.face_photos))]] if on_face else self.photos
+        path = pool[rng.integers(len(pool))]
         image = cv2.imread(str(path))
         if image is None:
             raise ValueError(f"{path}: unreadable background image")
         h, w = image.shape[:2]
         key = path.relative_to(self.root).as_posix() if self.root else ""
         boxes = np.asarray(self.hand_boxes.get(key, []), np.float64).reshape(-1, 4)
+        faces = np.asarray(self.face_boxes.get(key, []), np.float64).reshape(-1, 4)
         for _ in range(_TRIES):
-            side = rng.uniform(0.2, 0.8) * min(h, w)
-            x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
+            if on_face:  # the face near the middle, filling 40-80% of the crop
+                fx0, fy0, fx1, fy1 = faces[rng.integers(len(faces))]
+                face = max(fx1 - fx0, fy1 - fy0)
+                side = min(rng.uniform(1.2, 2.5) * face, min(h, w))
+                cx, cy = (np.array([fx0 + fx1, fy0 + fy1]) / 2 + rng.uniform(-0.25, 0.25, 2) * face)
+                x0, y0 = np.clip(cx - side / 2, 0, w - side), np.clip(cy - side / 2, 0, h - side)
+            else:
+                side = rng.uniform(0.2, 0.8) * min(h, w)
+                x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
             ix = np.clip(np.minimum(boxes[:, 2], x0 + side) - np.maximum(boxes[:, 0], x0), 0, None)
             iy = np.clip(np.minimum(boxes[:, 3], y0 + side) - np.maximum(boxes[:, 1], y0), 0, None)
             if (ix * iy).sum() < 0.02 * side * side:

@@ -57,7 +57,7 @@ class SyntheticGenerator:
         if rng.random() < _OCCLUDER_SHARE:
             uv = scene.project(scene.keypoints)
             box = (*uv.min(0), *uv.max(0))
-            occluded = add_occluders(image, box, self.backgrounds.sample(rng, self.size), rng)
+            occluded = add_occluders(image, box, self.backgrounds.sample(rng, self.size, faces=False), rng)
         image = camera_effects(image, rng)
         keypoints = label_hand(scene, self.allowed[side], frame.part, self.renderer.ss, occluded)
         return Sample(image, {"side": side, "keypoints": keypoints}, int(rng.integers(45, 96)))
