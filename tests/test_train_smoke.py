@@ -109,5 +109,6 @@ def test_source_weights_scale_a_sources_hands_and_leave_its_negatives_alone():
     present = np.array([True, False, True, True, True])
     w = sample_weights(source, present, {"wild": 3.0, "plain": 0.5})
     assert w.tolist() == [3.0, 1.0, 0.5, 0.5, 1.0]
+    assert sample_weights(source, present, {}, negative_weight=2.0).tolist() == [1.0, 2.0, 1.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="not in the data: \\['typo'\\]"):
         sample_weights(source, present, {"typo": 2.0})

@@ -63,6 +63,7 @@ class TrainConfig:
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
     val_fraction: float = 0.1                # of each real training source, in blocks, for validation
     source_weights: dict[str, float] = field(default_factory=dict)  # sampling weight per shard name (default 1)
+    negative_weight: float = 1.0             # sampling weight of "no hand" rows (face crops, hand-free squares)
 
 
 def _meta(cfg: TrainConfig) -> ModelMeta:
@@ -273,24 +274,25 @@ def _load_init(cfg: TrainConfig, net: HeatmapNet, train_ds, n_keypoints: int, de
             print(f"initialised from {cfg.init}")
 
 
-def sample_weights(source: np.ndarray, present: np.ndarray, source_weights: dict[str, float]) -> np.ndarray:
+def sample_weights(source: np.ndarray, present: np.ndarray, source_weights: dict[str, float],
+                   negative_weight: float = 1.0) -> np.ndarray:
     """str[N] shard name per row, bool[N] hand present -> float[N] sampling weight: a named source's
-    hands get its weight, everything else (its face negatives included) 1."""
+    hands get its weight, other hands 1, every "no hand" row negative_weight."""
     unknown = set(source_weights) - set(np.unique(source))
     if unknown:
         raise TrainInputError(f"source_weights names shards that are not in the data: {sorted(unknown)}")
     weight = np.array([source_weights.get(name, 1.0) for name in source], dtype=np.float64)
-    return np.where(present, weight, 1.0)
+    return np.where(present, weight, negative_weight)
 
 
 def _sampler(cfg: TrainConfig, train_ds, num_samples: int, g: torch.Generator):
     """Uniform over rows, or weighted by source: the in-the-wild sources (people in rooms) are a
     few hundred rows each beside thousands of plain-background ones."""
-    if not cfg.source_weights:
+    if not cfg.source_weights and cfg.negative_weight == 1.0:
         return torch.utils.data.RandomSampler(train_ds, num_samples=num_samples, generator=g)
     source = train_ds.data["source"]
     present = train_ds.data.get("present", np.ones(len(source), bool))  # detector frames: all scenes count
-    weights = torch.from_numpy(sample_weights(source, present, cfg.source_weights))
+    weights = torch.from_numpy(sample_weights(source, present, cfg.source_weights, cfg.negative_weight))
     return torch.utils.data.WeightedRandomSampler(weights, num_samples, replacement=True, generator=g)
 
 
