@@ -15,7 +15,7 @@ for set in real_heldout video mmpose; do
 done
 $LH eval --labels data/eval/real_heldout.jsonl --tiles --json $R/eval_real_heldout_tiles.json
 # INT8 / FP16 variants of the shipped landmark model, judged on the same held-out crops
-$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_balanced.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
+$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_faces2.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
 for v in lm_int8 lm_fp16; do
   $LH eval --labels data/eval/real_heldout.jsonl --crops --model /tmp/livehand_variants/$v.onnx --json $R/eval_real_heldout_crops_$v.json
 done
