@@ -286,8 +286,9 @@ def sample_weights(source: np.ndarray, present: np.ndarray, source_weights: dict
 
 
 def _sampler(cfg: TrainConfig, train_ds, num_samples: int, g: torch.Generator):
-    """Uniform over rows, or weighted by source: the in-the-wild sources (people in rooms) are a
-    few hundred rows each beside thousands of plain-background ones."""
+    """Uniform over rows, or weighted (sample_weights): the in-the-wild sources (people in rooms)
+    are a few hundred rows each beside thousands of plain-background ones, and "no hand" rows can
+    be drawn more often to hold the presence head up."""
     if not cfg.source_weights and cfg.negative_weight == 1.0:
         return torch.utils.data.RandomSampler(train_ds, num_samples=num_samples, generator=g)
     source = train_ds.data["source"]
