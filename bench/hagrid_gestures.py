@@ -17,13 +17,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from livehand.decode import decode_heatmaps, heatmap_to_input  # noqa: E402
+from livehand.metrics import hand_size, point_errors  # noqa: E402
 from train.data.crops import HandCropDataset, load_shards  # noqa: E402
 from train.data.records import read_jsonl  # noqa: E402
-from train.data.splits import EVAL_SOURCES  # noqa: E402
 from train.export import load_checkpoint  # noqa: E402
-from train.loop import validation_rows  # noqa: E402
+from train.loop import TrainConfig, validation_rows  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+DEFAULTS = TrainConfig()  # the split and targets fit uses
 
 
 def _shape(points: np.ndarray) -> np.ndarray:
@@ -36,7 +37,8 @@ def _shape(points: np.ndarray) -> np.ndarray:
 def hagrid_validation(shard: Path, labels: Path, images: Path) -> tuple[dict, np.ndarray]:
     """-> (the validation rows with a hand, as a shard dict; str[N] gesture of each)."""
     data = load_shards([shard])
-    val = validation_rows(np.array(["hagrid"] * len(data["side"])), EVAL_SOURCES, 0.1) & data["present"]
+    val = validation_rows(np.array(["hagrid"] * len(data["side"])), DEFAULTS.eval_sources, DEFAULTS.val_fraction)
+    val &= data["present"]
     hands = [(r.image.name.split("_")[1], _shape(h.keypoints)) for r in read_jsonl(labels, images)
              if r.source == "hagrid" for h in r.hands]
     shapes, names = np.stack([s for _, s in hands]), np.array([g for g, _ in hands])
@@ -48,16 +50,18 @@ def hagrid_validation(shard: Path, labels: Path, images: Path) -> tuple[dict, np
 
 
 def pck_per_hand(checkpoint: Path, data: dict) -> np.ndarray:
-    """float[N] share of keypoints within 0.1 of the hand box's longer side (validation crops)."""
+    """float[N] share of visible keypoints within 0.1 of the hand box's longer side (validation crops)."""
     net, meta, _ = load_checkpoint(checkpoint)
-    ds = HandCropDataset(data, meta.input_size, meta.stride, 1.5, meta.box_scale, meta.mean, meta.std, None, seed=0)
+    ds = HandCropDataset(data, meta.input_size, meta.stride, DEFAULTS.sigma, meta.box_scale, meta.mean, meta.std,
+                         None, seed=0)
     out = []
     with torch.no_grad():
         for i in range(len(ds)):
-            x, _, _, _, _, _, gt = ds[i]
+            x, _, mask, _, _, _, gt = ds[i]
             xy, _ = decode_heatmaps(net(x[None])["heatmaps"].numpy())
-            xy, gt = heatmap_to_input(xy, meta.stride)[0], gt.numpy()
-            out.append(float((np.linalg.norm(xy - gt, axis=1) / np.ptp(gt, 0).max() < 0.1).mean()))
+            visible = mask.numpy() > 0
+            err = point_errors(heatmap_to_input(xy, meta.stride)[0], gt.numpy(), visible) / hand_size(gt.numpy(), visible)
+            out.append(float((err < 0.1).mean()))
     return np.array(out)
 
 

@@ -193,8 +193,7 @@ def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
                 err = np.linalg.norm(xy[j] - gt[j], axis=1)[m[j]] / ref
                 for t in (0.05, 0.1, 0.2):
                     stats.setdefault(f"pck@{t}", []).append(float((err < t).mean()))
-                if "source" in ds.data:
-                    by_source.setdefault(str(ds.data["source"][row]), []).append(float((err < 0.1).mean()))
+                by_source.setdefault(str(ds.data["source"][row]), []).append(float((err < 0.1).mean()))
             p = torch.sigmoid(out["presence_logit"].float()).cpu()
             stats.setdefault("presence_acc", []).extend(((p > 0.5).float() == present).float().tolist())
             s = torch.sigmoid(out["handedness_logit"].float()).cpu()

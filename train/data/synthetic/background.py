@@ -19,6 +19,7 @@ model drew the hand onto the nose and mouth; webcam frames put hands by faces al
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -37,29 +38,31 @@ FACE_SHARE = 0.4  # of photo crops, when the photos have face boxes
 _TRIES = 12
 
 
-def _hand_boxes(labels: Path) -> dict[str, list[tuple[float, float, float, float]]]:
-    """Image path (relative to the real/ folder) -> hand boxes x0, y0, x1, y1, grown by 40%."""
+def _boxes_by_image(labels: Path, boxes_of: Callable[[dict], list]) -> dict[str, list[tuple[float, ...]]]:
+    """JSON-lines labels -> image path (relative to the real/ folder) -> boxes_of(line), where it has any."""
     boxes: dict[str, list] = {}
     with open(labels) as f:
         for line in f:
             rec = json.loads(line)
-            for hand in rec.get("hands", []):
-                pts = np.asarray(hand["keypoints"], np.float64)[:, :2]
-                lo, hi = pts.min(0), pts.max(0)
-                grow = 0.2 * (hi - lo).max()
-                boxes.setdefault(rec["image"], []).append((*(lo - grow), *(hi + grow)))
+            if found := boxes_of(rec):
+                boxes.setdefault(rec["image"], []).extend(found)
     return boxes
 
 
-def _face_boxes(labels: Path) -> dict[str, list[tuple[float, float, float, float]]]:
-    """Image path (relative to the real/ folder) -> face boxes x0, y0, x1, y1."""
-    faces: dict[str, list] = {}
-    with open(labels) as f:
-        for line in f:
-            rec = json.loads(line)
-            for face in rec.get("faces", []):
-                faces.setdefault(rec["image"], []).append(tuple(face["box"]))
-    return faces
+def _grown_hand_boxes(rec: dict) -> list[tuple[float, ...]]:
+    """A label line's hands as boxes x0, y0, x1, y1 around their keypoints, grown by 40%."""
+    out = []
+    for hand in rec.get("hands", []):
+        pts = np.asarray(hand["keypoints"], np.float64)[:, :2]
+        lo, hi = pts.min(0), pts.max(0)
+        grow = 0.2 * (hi - lo).max()
+        out.append((*(lo - grow), *(hi + grow)))
+    return out
+
+
+def _face_boxes(rec: dict) -> list[tuple[float, ...]]:
+    """A face-label line's face boxes x0, y0, x1, y1."""
+    return [tuple(face["box"]) for face in rec.get("faces", [])]
 
 
 class Backgrounds:
@@ -85,11 +88,11 @@ class Backgrounds:
             return cls([])
         if not REAL_LABELS.is_file():
             return cls([])
-        boxes = _hand_boxes(REAL_LABELS)
+        boxes = _boxes_by_image(REAL_LABELS, _grown_hand_boxes)
         # Every photo shows a hand: where MediaPipe found none, its place is unknown, so skip it.
         photos = sorted(p for s in SCENE_SOURCES if s not in EVAL_SOURCES for p in (REAL / s).glob("*.jpg")
                         if p.relative_to(REAL).as_posix() in boxes)
-        faces = _face_boxes(FACE_LABELS) if FACE_LABELS.is_file() else {}
+        faces = _boxes_by_image(FACE_LABELS, _face_boxes) if FACE_LABELS.is_file() else {}
         return cls(photos, boxes, REAL, faces)
 
     @classmethod
