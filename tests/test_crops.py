@@ -10,6 +10,7 @@ from train.data.crops import (
     hard_negative_box,
     motion_blur,
     pack_face_crops,
+    person_crop_box,
 )
 
 
@@ -108,3 +109,27 @@ def test_face_crops_are_no_hand_samples_centred_near_the_face_and_skip_faces_tou
     # The face (white) fills the middle of each context crop (crop side 1.1-1.8x the face, offset
     # at most 15% of it; the context crop is twice the crop).
     assert all(img[28:36, 28:36].mean() > 200 for img in shard["images"])
+
+
+def test_person_crops_sit_below_the_face_and_keep_only_hands_too_small_to_be_their_crop(tmp_path):
+    image = np.full((400, 400, 3), 60, np.uint8)
+    image[40:80, 180:220] = 255                     # the face
+    image[200:400, 100:300] = 160                   # the torso below it
+    cv2.imwrite(str(tmp_path / "a.jpg"), image)
+    cv2.imwrite(str(tmp_path / "b.jpg"), image)
+    face = {"box": [180, 40, 220, 80], "score": 0.9}
+    faces = [{"image": n, "source": "people", "width": 400, "height": 400, "faces": [face]} for n in ("a.jpg", "b.jpg")]
+    small = np.array([[150.0, 150.0], [165.0, 165.0]])  # box 15 px: its crop (24 px) a tenth of the person crop
+    big = np.array([[120.0, 120.0], [220.0, 220.0]])    # box 100 px: its crop is no "too wide" negative
+    counts = pack_face_crops(faces, {"a.jpg": [small], "b.jpg": [big]}, tmp_path, tmp_path / "out",
+                             num_keypoints=21, ctx_size=64, copies=4, people=True, box_scale=1.6, seed=0)
+    assert counts == {"people": 4}                  # every copy of a.jpg's face, none of b.jpg's
+    shard = np.load(tmp_path / "out" / "people.npz")
+    assert not shard["present"].any()
+    for img in shard["images"]:                     # the face (white) in the upper half, left-right near the middle
+        ys, xs = np.nonzero(img.min(axis=2) > 240)
+        assert ys.size and ys.mean() < 31.5 and abs(xs.mean() - 31.5) < 16
+    rng = np.random.default_rng(0)
+    for _ in range(100):                            # 3.5-6.5x the face, centred below it
+        centre, side = person_crop_box(np.array([180.0, 40, 220, 80]), rng)
+        assert 140 <= side <= 260 and centre[1] > 60 and abs(centre[0] - 200) <= side / 4

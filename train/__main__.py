@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--min-score", type=float, default=0.75)
     s.add_argument("--sources", nargs="*", default=[], help="only faces from these sources (default: all)")
+    s.add_argument("--people", action="store_true",
+                   help="head-and-shoulders crops (3.5-6.5x the face, below it) instead of face crops")
     s.add_argument("--seed", type=int, default=0)
     s = sub.add_parser("dump-crops", help="write upright hand crops (training sources only) as JPEGs")
     s.add_argument("--shards", type=Path, default=Path("data/crops"))
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
                                       args.ganerated_limit), args.out)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
     elif args.cmd == "prepare-faces":
+        from livehand.metadata import ModelMeta
         from train.data.crops import pack_face_crops
 
         hands = {str(rec.image.relative_to(args.images)): [h.keypoints for h in rec.hands]
@@ -90,7 +93,8 @@ def main(argv: list[str] | None = None) -> None:
         faces = [f for f in faces if not args.sources or f["source"] in args.sources]
         k = len(next(h for hs in hands.values() for h in hs))
         counts = pack_face_crops(faces, hands, args.images, args.out, num_keypoints=k,
-                                 min_score=args.min_score, seed=args.seed)
+                                 min_score=args.min_score, people=args.people, box_scale=ModelMeta.box_scale,
+                                 seed=args.seed)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
     elif args.cmd == "dump-crops":
         from livehand.metadata import ModelMeta

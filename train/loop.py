@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from livehand.decode import decode_heatmaps, heatmap_to_input
 from livehand.metadata import ModelMeta
+from livehand.metrics import hand_size, point_errors
 from train.data.crops import CropAugment, HandCropDataset, load_shards
 from train.data.frames import FrameDataset
 from train.data.splits import EVAL_SOURCES
@@ -189,8 +190,7 @@ def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
                 row = int(next(rows))
                 if m[j].sum() < 2:
                     continue
-                ref = (gt[j][m[j]].max(0) - gt[j][m[j]].min(0)).max()
-                err = np.linalg.norm(xy[j] - gt[j], axis=1)[m[j]] / ref
+                err = point_errors(xy[j], gt[j], m[j]) / hand_size(gt[j], m[j])
                 for t in (0.05, 0.1, 0.2):
                     stats.setdefault(f"pck@{t}", []).append(float((err < t).mean()))
                 by_source.setdefault(str(ds.data["source"][row]), []).append(float((err < 0.1).mean()))

@@ -80,14 +80,18 @@ def _negative_crop(image: np.ndarray, hand_boxes: list, ctx_size: int, context: 
 
 def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image_root: Path, out: Path,
                     num_keypoints: int, ctx_size: int = 256, context: float = 2.0, min_score: float = 0.75,
-                    copies: int = 3, max_per_source: int = 400, seed: int = 0) -> dict[str, int]:
+                    copies: int = 3, max_per_source: int = 400, people: bool = False, box_scale: float = 1.6,
+                    seed: int = 0) -> dict[str, int]:
     """"No hand" crops centred on faces, one shard per source in the hand shards' schema
-    (present=False), so a crop that drifts onto a face learns to let go of it.
+    (present=False), so a crop that drifts onto a face learns to let go of it. people: head and
+    shoulders instead (`person_crop_box`), what a crop that spread over a webcam user's body sees.
 
-    faces: face-label lines ({"image", "source", "faces": [{"box": [x0, y0, x1, y1], "score"}]});
+    faces: face-label lines ({"image", "source", "width", "height", "faces": [{"box": [x0, y0, x1, y1], "score"}]});
     hands: image path -> its hands' keypoints float[K, 2]. A face whose box touches a hand box is
     skipped (a hand held to the face is a hand), and so is one below min_score: the teacher's
-    weak "faces" are mostly knuckles and thumbs. Each face gives `copies` crops of other sizes and
+    weak "faces" are mostly knuckles and thumbs. A person crop may hold a hand, but only one too
+    small for it to be that hand's crop (crop side box_scale x the hand's box at most a third of
+    it, as the too-wide hard negatives). Each face gives `copies` crops of other sizes and
     offsets (faces are few beside the hands: this is their weight in the mix), and no source gives
     more than max_per_source (one source's single person would otherwise be most of them).
     Returns crops written per source."""
@@ -98,15 +102,21 @@ def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image
         image = None
         for face in rec["faces"]:
             box = np.asarray(face["box"], np.float64)
-            if face["score"] < min_score or any(_overlap(box, hb) for hb in hand_boxes):
+            if face["score"] < min_score or (not people and any(_overlap(box, hb) for hb in hand_boxes)):
                 continue
-            if image is None:
-                image = cv2.imread(str(image_root / rec["image"]))
+            for _ in range(copies):
+                center, side = (person_crop_box if people else face_crop_box)(box, rng)
+                if people:  # a tight photo of one person would be mostly border
+                    side = min(side, 1.6 * max(rec["width"], rec["height"]))
+                half = side / 2
+                square = np.r_[center - half, center + half]
+                if people and any(_overlap(square, hb) and (hb[2:] - hb[:2]).max() * box_scale > side / 3
+                                  for hb in hand_boxes):
+                    continue
                 if image is None:
-                    raise TrainInputError(f"{image_root / rec['image']}: unreadable image")
-            for _ in range(copies):  # a drifting hand crop is about face-sized, seldom centred on it
-                side = max(box[2] - box[0], box[3] - box[1]) * rng.uniform(1.1, 1.8)
-                center = (box[:2] + box[2:]) / 2 + rng.uniform(-0.15, 0.15, 2) * side
+                    image = cv2.imread(str(image_root / rec["image"]))
+                    if image is None:
+                        raise TrainInputError(f"{image_root / rec['image']}: unreadable image")
                 m = crop_affine(center, side * context, 0.0, ctx_size)
                 by_source.setdefault(rec["source"], []).append(cv2.warpAffine(image, m, (ctx_size, ctx_size)))
     out.mkdir(parents=True, exist_ok=True)
@@ -118,6 +128,22 @@ def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image
         np.savez(out / f"{source}.npz", images=np.stack(imgs), keypoints=np.zeros((n, num_keypoints, 2), np.float32),
                  visible=np.zeros((n, num_keypoints), bool), side=np.full(n, -1, np.int8), present=np.zeros(n, bool))
     return {s: len(v) for s, v in by_source.items()}
+
+
+def face_crop_box(face: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Face box float[4] -> (centre, side) of a crop about face-sized, seldom centred on it: where
+    a drifting hand crop lands."""
+    side = max(face[2] - face[0], face[3] - face[1]) * rng.uniform(1.1, 1.8)
+    return (face[:2] + face[2:]) / 2 + rng.uniform(-0.15, 0.15, 2) * side, side
+
+
+def person_crop_box(face: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Face box float[4] -> (centre, side) of a head-and-shoulders crop, 3.5-6.5x the face and
+    centred below it, often past the frame's edge (black there, as in the tracker's crops): what
+    a detector box over a webcam user's torso gives the landmark model."""
+    side = max(face[2] - face[0], face[3] - face[1]) * rng.uniform(3.5, 6.5)
+    offset = np.array([rng.uniform(-0.25, 0.25), rng.uniform(0.1, 0.4)]) * side
+    return (face[:2] + face[2:]) / 2 + offset, side
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
