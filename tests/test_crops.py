@@ -91,6 +91,20 @@ def test_motion_blur_smears_along_a_line_and_keeps_brightness():
     assert np.linalg.svd(centred, compute_uv=False)[1] < 1.0  # ... along one line
 
 
+def test_motion_blur_streak_length_is_capped_by_max_length():
+    x = np.zeros((65, 65, 3), np.float32)
+    x[32, 32] = 255
+    rng = np.random.default_rng(0)
+
+    def extent(y):  # longest side of the smeared dot's box
+        lit = np.argwhere(y[..., 0] > 1)  # (large kernels go through a DFT: tiny values elsewhere)
+        return (lit.max(0) - lit.min(0)).max() + 1
+
+    short = [extent(motion_blur(x, rng)) for _ in range(50)]
+    long = [extent(motion_blur(x, rng, max_length=31)) for _ in range(50)]
+    assert max(short) <= 11 and max(long) <= 31 and max(long) > 20
+
+
 def test_face_crops_are_no_hand_samples_centred_near_the_face_and_skip_faces_touching_a_hand(tmp_path):
     image = np.zeros((200, 300, 3), np.uint8)
     image[40:80, 40:80] = 255                      # the "face" the teacher reported

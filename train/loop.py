@@ -61,6 +61,7 @@ class TrainConfig:
     side_weight: float = 0.5                 # landmarks: weight of the handedness BCE in the loss
     scene_data: str = "data/frames"          # whole-frame shards the hard negatives are cut from
     p_motion_blur: float = 0.0
+    motion_blur_max: int = 11               # px at input_size (11: a seventh of a 128-px crop's hand)
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
     val_fraction: float = 0.1                # of each real training source, in blocks, for validation
     source_weights: dict[str, float] = field(default_factory=dict)  # sampling weight per shard name (default 1)
@@ -139,7 +140,7 @@ def _datasets(cfg: TrainConfig, meta: ModelMeta):
         make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
                                            p_mosaic=0.5 if aug else 0.0, seed=cfg.seed,
                                            keyable=d["keyable"], backgrounds=backgrounds)
-    aug = CropAugment(p_key=cfg.p_key, p_motion_blur=cfg.p_motion_blur,
+    aug = CropAugment(p_key=cfg.p_key, p_motion_blur=cfg.p_motion_blur, motion_blur_max=cfg.motion_blur_max,
                       p_hard_negative=cfg.p_hard_negative, p_quarter_turn=cfg.p_quarter_turn)
     return make(train, aug), make(val, None)
 

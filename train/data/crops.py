@@ -179,6 +179,7 @@ class CropAugment:
     p_key: float = 0.0             # chroma-key green-screen samples onto a hand-free real background
     p_hard_negative: float = 0.0   # swap in a crop of a face, torso or too-wide box from `scenes`: presence 0
     p_motion_blur: float = 0.0     # linear motion blur, as in fast signing
+    motion_blur_max: int = 11      # longest motion-blur streak, px at the network's input size
     p_quarter_turn: float = 0.0    # detector: turn the frame by 90/180/270 degrees (hands pointing
                                    #   sideways or down; exact for axis-aligned boxes, unlike free angles)
 
@@ -327,7 +328,7 @@ def colour_augment(x: np.ndarray, rng: np.random.Generator, aug: CropAugment) ->
         k = int(rng.choice([3, 5]))
         x = cv2.GaussianBlur(x, (k, k), 0)
     elif aug.p_motion_blur and rng.random() < aug.p_motion_blur:
-        x = motion_blur(x, rng)
+        x = motion_blur(x, rng, aug.motion_blur_max)
     if aug.noise_max > 0:
         x = x + rng.normal(0, rng.uniform(0, aug.noise_max), x.shape).astype(np.float32)
     return np.clip(x, 0, 255).astype(np.float32)
