@@ -63,6 +63,8 @@ class TrainConfig:
     p_motion_blur: float = 0.0
     motion_blur_max: int = 11               # px at input_size (11: a seventh of a 128-px crop's hand)
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
+    p_any_rotation: float = 0.1              # landmarks: crops turned by a uniform angle (a new hand's
+                                             #   first crop is the detector's, unrotated)
     val_fraction: float = 0.1                # of each real training source, in blocks, for validation
     source_weights: dict[str, float] = field(default_factory=dict)  # sampling weight per shard name (default 1)
     negative_weight: float = 1.0             # sampling weight of "no hand" rows (face crops, hand-free squares)
@@ -141,6 +143,7 @@ def _datasets(cfg: TrainConfig, meta: ModelMeta):
                                            p_mosaic=0.5 if aug else 0.0, seed=cfg.seed,
                                            keyable=d["keyable"], backgrounds=backgrounds)
     aug = CropAugment(p_key=cfg.p_key, p_motion_blur=cfg.p_motion_blur, motion_blur_max=cfg.motion_blur_max,
+                      p_any_rotation=cfg.p_any_rotation,
                       p_hard_negative=cfg.p_hard_negative, p_quarter_turn=cfg.p_quarter_turn)
     return make(train, aug), make(val, None)
 
