@@ -1,6 +1,6 @@
 """End to end on generated data: JSONL labels -> packed shards -> fit -> ONNX with metadata."""
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
@@ -11,7 +11,7 @@ from livehand.backends.onnxruntime import OnnxRuntimeBackend
 from livehand.skeleton import HAND21
 from train.data.crops import HandCropDataset, CropAugment, load_shards, pack_hand_crops
 from train.data.records import read_jsonl
-from train.loop import TrainConfig, fit
+from train.loop import TrainConfig, augment, fit
 
 
 def _write_dataset(root, n=24, seed=0):
@@ -112,3 +112,13 @@ def test_source_weights_scale_a_sources_hands_and_leave_its_negatives_alone():
     assert sample_weights(source, present, {}, negative_weight=2.0).tolist() == [1.0, 2.0, 1.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="not in the data: \\['typo'\\]"):
         sample_weights(source, present, {"typo": 2.0})
+
+
+def test_every_augmentation_knob_the_config_names_reaches_the_dataset():
+    cfg = TrainConfig(p_key=0.6, p_hard_negative=0.12, p_motion_blur=0.3, motion_blur_max=31,
+                      p_any_rotation=0.3, p_quarter_turn=0.2)
+    aug = augment(cfg)
+    shared = {f.name for f in fields(CropAugment)} & {f.name for f in fields(TrainConfig)}
+    assert {"p_motion_blur", "motion_blur_max", "p_any_rotation", "p_quarter_turn"} <= shared
+    assert all(getattr(aug, n) == getattr(cfg, n) for n in shared)
+    assert aug.p_flip == CropAugment().p_flip  # a knob the config does not name keeps its default

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -142,10 +142,14 @@ def _datasets(cfg: TrainConfig, meta: ModelMeta):
         make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
                                            p_mosaic=0.5 if aug else 0.0, seed=cfg.seed,
                                            keyable=d["keyable"], backgrounds=backgrounds)
-    aug = CropAugment(p_key=cfg.p_key, p_motion_blur=cfg.p_motion_blur, motion_blur_max=cfg.motion_blur_max,
-                      p_any_rotation=cfg.p_any_rotation,
-                      p_hard_negative=cfg.p_hard_negative, p_quarter_turn=cfg.p_quarter_turn)
-    return make(train, aug), make(val, None)
+    return make(train, augment(cfg)), make(val, None)
+
+
+def augment(cfg: TrainConfig) -> CropAugment:
+    """The training augmentation: every CropAugment field the config also names comes from the
+    config, the rest keep CropAugment's defaults."""
+    names = {f.name for f in fields(CropAugment)} & {f.name for f in fields(TrainConfig)}
+    return CropAugment(**{n: getattr(cfg, n) for n in names})
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
