@@ -61,10 +61,10 @@ class TrainConfig:
     side_weight: float = 0.5                 # landmarks: weight of the handedness BCE in the loss
     scene_data: str = "data/frames"          # whole-frame shards the hard negatives are cut from
     p_motion_blur: float = 0.0
-    motion_blur_max: int = 11               # px at input_size (11: a seventh of a 128-px crop's hand)
+    motion_blur_max: int = CropAugment.motion_blur_max  # px at input_size (11: a seventh of a 128-px crop's hand)
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
-    p_any_rotation: float = 0.1              # landmarks: crops turned by a uniform angle (a new hand's
-                                             #   first crop is the detector's, unrotated)
+    p_any_rotation: float = CropAugment.p_any_rotation  # landmarks: crops turned by a uniform angle
+                                             #   (a new hand's first crop is the detector's, unrotated)
     val_fraction: float = 0.1                # of each real training source, in blocks, for validation
     source_weights: dict[str, float] = field(default_factory=dict)  # sampling weight per shard name (default 1)
     negative_weight: float = 1.0             # sampling weight of "no hand" rows (face crops, hand-free squares)
@@ -295,7 +295,8 @@ def sample_weights(source: np.ndarray, present: np.ndarray, source_weights: dict
 def _sampler(cfg: TrainConfig, train_ds, num_samples: int, g: torch.Generator):
     """Uniform over rows, or weighted (sample_weights): the in-the-wild sources (people in rooms)
     are a few hundred rows each beside thousands of plain-background ones, and "no hand" rows can
-    be drawn more often to hold the presence head up."""
+    be drawn more often to hold the presence head up. Nothing weighted: RandomSampler, whose draws
+    (unlike all-ones weights') are those of the runs before weighting existed."""
     if not cfg.source_weights and cfg.negative_weight == 1.0:
         return torch.utils.data.RandomSampler(train_ds, num_samples=num_samples, generator=g)
     source = train_ds.data["source"]

@@ -14,12 +14,14 @@ import cv2
 import numpy as np
 import torch
 
+from livehand.metadata import ModelMeta
 from livehand.preprocess import box_from_keypoints, crop_affine, transform_points
 from train.data.records import ImageRecord
 from train.errors import TrainInputError
 from train.targets import gaussian_heatmaps
 
 SIDE_CODE = {"left": 0, "right": 1, "unknown": -1}
+PERSON_MAX_SIDE = 1.6  # a head-and-shoulders crop's side at most this share of the photo's longer side
 
 
 def pack_hand_crops(records: list[ImageRecord], out: Path, box_scale: float, ctx_size: int = 256,
@@ -80,7 +82,8 @@ def _negative_crop(image: np.ndarray, hand_boxes: list, ctx_size: int, context: 
 
 def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image_root: Path, out: Path,
                     num_keypoints: int, ctx_size: int = 256, context: float = 2.0, min_score: float = 0.75,
-                    copies: int = 3, max_per_source: int = 400, people: bool = False, box_scale: float = 1.6,
+                    copies: int = 3, max_per_source: int = 400, people: bool = False,
+                    box_scale: float = ModelMeta.box_scale,
                     seed: int = 0) -> dict[str, int]:
     """"No hand" crops centred on faces, one shard per source in the hand shards' schema
     (present=False), so a crop that drifts onto a face learns to let go of it. people: head and
@@ -107,7 +110,7 @@ def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image
             for _ in range(copies):
                 center, side = (person_crop_box if people else face_crop_box)(box, rng)
                 if people:  # a tight photo of one person would be mostly border
-                    side = min(side, 1.6 * max(rec["width"], rec["height"]))
+                    side = min(side, PERSON_MAX_SIDE * max(rec["width"], rec["height"]))
                 half = side / 2
                 square = np.r_[center - half, center + half]
                 if people and any(_overlap(square, hb) and (hb[2:] - hb[:2]).max() * box_scale > side / 3
