@@ -89,3 +89,7 @@ def test_export_cli_writes_fp32_fp16_and_int8_variants_with_metadata(tmp_path):
             assert np.abs(got - ref).max() < tol
     bad = run_cli("export", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x.onnx"))
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "checkpoint not found" in bad.stderr
+    for wrong in (tmp_path / "m.onnx", calib / "0.jpg"):  # an ONNX model or an image given as the checkpoint
+        bad = run_cli("export", str(wrong), "--out", str(tmp_path / "x.onnx"))
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+        assert "not a livehand training checkpoint" in bad.stderr and wrong.name in bad.stderr

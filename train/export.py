@@ -10,13 +10,20 @@ import numpy as np
 import onnx
 import torch
 
+from livehand.errors import LivehandError
 from livehand.metadata import METADATA_KEY, ModelMeta
 from train.model import ExportWrapper, HeatmapNet, NetConfig
 
 
 def load_checkpoint(path: str | Path) -> tuple[HeatmapNet, ModelMeta, dict]:
-    """A training checkpoint -> (net in eval mode, its ModelMeta, the raw checkpoint dict)."""
-    ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
+    """A training checkpoint -> (net in eval mode, its ModelMeta, the raw checkpoint dict).
+    A file that is not one (an ONNX model, a truncated download) raises LivehandError naming it."""
+    try:
+        ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises pickle, zip and value errors by what the bytes are
+        raise LivehandError(f"not a livehand training checkpoint (.pt): {path} ({type(exc).__name__})") from None
+    if not isinstance(ckpt, dict) or not {"net_config", "meta", "state_dict"} <= ckpt.keys():
+        raise LivehandError(f"not a livehand training checkpoint (.pt): {path} (no net_config/meta/state_dict)")
     cfg = NetConfig(**{**ckpt["net_config"], "decoder_channels": tuple(ckpt["net_config"]["decoder_channels"])})
     net = HeatmapNet(cfg)
     net.load_state_dict(ckpt["state_dict"])
