@@ -6,6 +6,8 @@
     python -m train prepare-faces --faces train/labels/faces_mediapipe.jsonl --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/crops_faces --sources hagrid drone-gestures subhih-hands
     python -m train fit --config train/configs/landmarks.json
     python -m train dump-crops --out data/calib --count 256     # real crops for INT8 calibration
+    python -m train mine-scenes --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/scene_candidates
+    python -m train prepare-scenes --candidates data/scene_candidates --out data/crops_scenes   # after train.handcheck
 """
 from __future__ import annotations
 
@@ -58,6 +60,17 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--people", action="store_true",
                    help="head-and-shoulders crops (3.5-6.5x the face, below it) instead of face crops")
     s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("mine-scenes", help="candidate 'no hand' crops: detections away from labelled hands")
+    s.add_argument("--labels", type=Path, required=True, help="hand labels (JSON lines)")
+    s.add_argument("--images", type=Path, required=True, help="image root")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--detector", type=Path, default=None, help="detector model (default: shipped)")
+    s.add_argument("--threshold", type=float, default=0.1, help="detector centre probability")
+    s = sub.add_parser("prepare-scenes", help="pack the candidates the teacher found no hand in (train.handcheck)")
+    s.add_argument("--candidates", type=Path, required=True)
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--max-per-source", type=int, default=300)
+    s.add_argument("--seed", type=int, default=0)
     s = sub.add_parser("dump-crops", help="write upright hand crops (training sources only) as JPEGs")
     s.add_argument("--shards", type=Path, default=Path("data/crops"))
     s.add_argument("--out", type=Path, required=True)
@@ -95,6 +108,25 @@ def main(argv: list[str] | None = None) -> None:
         counts = pack_face_crops(faces, hands, args.images, args.out, num_keypoints=k,
                                  min_score=args.min_score, people=args.people, box_scale=ModelMeta.box_scale,
                                  seed=args.seed)
+        print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
+    elif args.cmd == "mine-scenes":
+        from livehand.backends.base import load_backend
+        from livehand.metadata import ModelMeta
+        from livehand.models import DEFAULT_DETECTOR
+        from livehand.tracking import TrackerConfig
+        from train.data.scenes import mine_scenes
+        from train.loop import TrainConfig
+
+        counts = mine_scenes(_records([args.labels], [args.images], 0.0), load_backend(args.detector or DEFAULT_DETECTOR),
+                             args.out, args.threshold, ModelMeta.box_scale, TrackerConfig.min_crop,
+                             TrainConfig.val_fraction, EVAL_SOURCES)
+        print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
+    elif args.cmd == "prepare-scenes":
+        from livehand.skeleton import HAND21
+        from train.data.scenes import pack_scene_crops
+
+        counts = pack_scene_crops(args.candidates, args.out, num_keypoints=len(HAND21.names), max_per_source=args.max_per_source,
+                                  seed=args.seed)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
     elif args.cmd == "dump-crops":
         from livehand.metadata import ModelMeta

@@ -1,0 +1,76 @@
+"""Scene negatives (train.data.scenes): which detections become candidates, the frame-row
+numbering that keeps the detector's validation photos out, and packing only what the teacher
+found no hand in."""
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from train.data.crops import load_shards
+from train.data.records import HandLabel, ImageRecord
+from train.data.scenes import CANDIDATES, VERDICTS, context_crop, frame_rows, pack_scene_crops, scene_boxes
+from train.errors import TrainInputError
+
+
+def test_a_detection_is_a_candidate_only_when_its_crop_touches_no_labelled_hand():
+    hand = np.array([[100, 100, 140, 150]])
+    boxes = np.array([[300, 300, 340, 340],    # far away
+                      [145, 110, 175, 140],    # beside the hand: its 1.6x crop (x 136-184) reaches into it
+                      [110, 110, 130, 130],    # on the hand
+                      [200, 100, 230, 130]])   # 30 px wide, crop 48: ends at x 191, clear of 140
+    assert scene_boxes(boxes, hand, 1.6).tolist() == [True, False, False, True]
+    assert scene_boxes(boxes, np.zeros((0, 4)), 1.6).all()
+    assert scene_boxes(np.zeros((0, 4)), hand, 1.6).shape == (0,)
+
+
+def _hand(visible: int, side_score: float = 1.0) -> HandLabel:
+    v = np.zeros(21, bool)
+    v[:visible] = True
+    return HandLabel(np.zeros((21, 2), np.float32), v, "left", {"side_score": side_score})
+
+
+def test_frame_rows_number_photos_as_prepare_frames_packs_them():
+    recs = [ImageRecord(Path("a0"), "a", [_hand(21)]),
+            ImageRecord(Path("a1"), "a", [_hand(3)]),           # too few points: no frame row
+            ImageRecord(Path("b0"), "b", [_hand(21)]),
+            ImageRecord(Path("a2"), "a", [_hand(21, 0.5)]),     # unsure side: dropped by prepare-frames
+            ImageRecord(Path("a3"), "a", [_hand(21, 0.5), _hand(21)]),
+            ImageRecord(Path("b1"), "b", [])]
+    assert [(r.image.name, i) for r, i in frame_rows(recs)] == [("a0", 0), ("b0", 0), ("a3", 1)]
+
+
+def test_context_crop_centres_the_detection_at_the_tracker_crop_size():
+    image = np.zeros((400, 400, 3), np.uint8)
+    image[190:210, 190:210] = 255                          # a 20 px square at (200, 200)
+    crop = context_crop(image, np.array([180.0, 180.0, 220.0, 220.0]), 1.6, 24.0, context=2.0, size=128)
+    ys, xs = np.nonzero(crop[..., 0] > 127)                # 40 px box -> 64 px crop -> 128 px context
+    assert abs(xs.mean() - 63.5) < 1 and abs(ys.mean() - 63.5) < 1 and 18 <= np.ptp(xs) + 1 <= 22
+
+
+def _candidates(folder: Path, sources: list[str], hands: list[bool], verdicts: bool = True) -> None:
+    folder.mkdir()
+    with open(folder / CANDIDATES, "w") as c, open(folder / VERDICTS, "w") as v:
+        for i, (source, hand) in enumerate(zip(sources, hands)):
+            name = f"{i:06d}.png"
+            cv2.imwrite(str(folder / name), np.full((32, 32, 3), i, np.uint8))
+            c.write(json.dumps({"source": source, "image": "x.jpg", "box": [0, 0, 1, 1], "score": 0.2, "crop": name}) + "\n")
+            if verdicts:
+                v.write(json.dumps({"crop": name, "hand": hand}) + "\n")
+
+
+def test_pack_keeps_only_crops_without_a_teacher_hand_as_no_hand_rows(tmp_path):
+    _candidates(tmp_path / "c", ["a", "a", "b", "a", "a"], [False, True, False, False, False])
+    counts = pack_scene_crops(tmp_path / "c", tmp_path / "out", num_keypoints=21, max_per_source=2)
+    assert counts == {"a": 2, "b": 1}
+    data = load_shards(sorted((tmp_path / "out").glob("*.npz")))
+    assert data["images"].shape == (3, 32, 32, 3) and not data["present"].any() and not data["visible"].any()
+    assert 1 not in data["images"][:, 0, 0, 0]              # the crop the teacher found a hand in
+
+
+def test_pack_without_the_teachers_verdicts_names_the_missing_step(tmp_path):
+    _candidates(tmp_path / "c", ["a"], [False], verdicts=False)
+    (tmp_path / "c" / VERDICTS).unlink()
+    with pytest.raises(TrainInputError, match="train.handcheck"):
+        pack_scene_crops(tmp_path / "c", tmp_path / "out", num_keypoints=21)
