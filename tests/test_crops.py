@@ -147,3 +147,19 @@ def test_person_crops_sit_below_the_face_and_keep_only_hands_too_small_to_be_the
     for _ in range(100):                            # 3.5-6.5x the face, centred below it
         centre, side = person_crop_box(np.array([180.0, 40, 220, 80]), rng)
         assert 140 <= side <= 260 and centre[1] > 60 and abs(centre[0] - 200) <= side / 4
+
+
+def test_no_hand_rows_turn_like_hand_crops_unless_told_to_turn_freely():
+    """Photos are upright and so are most hands: 'no hand' rows turned freely while hand crops stay
+    upright would teach the presence head that a turned picture is no hand."""
+    data = _data()
+
+    def angles(p_negative: float, row: int) -> np.ndarray:
+        aug = CropAugment(p_any_rotation=0.0, rot_sigma_deg=0.0, p_negative_any_rotation=p_negative)
+        ds = HandCropDataset(data, 64, 4, 1.5, 2.5, (0, 0, 0), (1, 1, 1), aug)
+        return np.array([ds.crop_params(row, np.random.default_rng(s))[2] for s in range(50)])
+
+    assert np.ptp(angles(1.0, 1)) > 3.0               # default (as until cycle 16): any angle
+    assert not angles(0.0, 1).any()                   # like the hand crops here: upright
+    assert np.array_equal(angles(1.0, 0), angles(0.0, 0))  # a hand row never takes the negatives' knob
+    assert 0 < np.count_nonzero(angles(0.5, 1)) < 50

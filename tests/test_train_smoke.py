@@ -116,9 +116,9 @@ def test_source_weights_scale_a_sources_hands_and_leave_its_negatives_alone():
 
 def test_every_augmentation_knob_the_config_names_reaches_the_dataset():
     cfg = TrainConfig(p_key=0.6, p_hard_negative=0.12, p_motion_blur=0.3, motion_blur_max=31,
-                      p_any_rotation=0.3, p_quarter_turn=0.2)
+                      p_any_rotation=0.3, p_quarter_turn=0.2, p_negative_any_rotation=0.3)
     aug = augment(cfg)
     shared = {f.name for f in fields(CropAugment)} & {f.name for f in fields(TrainConfig)}
-    assert {"p_motion_blur", "motion_blur_max", "p_any_rotation", "p_quarter_turn"} <= shared
+    assert {"p_motion_blur", "motion_blur_max", "p_any_rotation", "p_negative_any_rotation", "p_quarter_turn"} <= shared
     assert all(getattr(aug, n) == getattr(cfg, n) for n in shared)
     assert aug.p_flip == CropAugment().p_flip  # a knob the config does not name keeps its default

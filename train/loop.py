@@ -65,6 +65,8 @@ class TrainConfig:
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
     p_any_rotation: float = CropAugment.p_any_rotation  # landmarks: crops turned by a uniform angle
                                              #   (a new hand's first crop is the detector's, unrotated)
+    p_negative_any_rotation: float = CropAugment.p_negative_any_rotation  # landmarks: 'no hand' rows turned so
+                                             #   (1.0: all, as until cycle 16; photos are upright, hands mostly too)
     val_fraction: float = 0.1                # of each real training source, in blocks, for validation
     source_weights: dict[str, float] = field(default_factory=dict)  # sampling weight per shard name (default 1)
     negative_weight: float = 1.0             # sampling weight of "no hand" rows (face crops, hand-free squares)

@@ -171,6 +171,8 @@ class CropAugment:
 
     p_axis_aligned: float = 0.35   # crop as right after a detection: no rotation to upright
     p_any_rotation: float = 0.1
+    p_negative_any_rotation: float = 1.0  # share of 'no hand' rows turned by a uniform angle; the rest
+                                   #   turn like hand crops, so orientation is no cue for presence
     rot_sigma_deg: float = 12.0
     scale_sigma: float = 0.15      # log-scale
     shift_sigma: float = 0.08      # fraction of the crop side
@@ -232,7 +234,7 @@ class HandCropDataset(torch.utils.data.Dataset):
         aug = self.aug
         if not self.data["present"][i]:
             center, side, angle = np.array([(ctx - 1) / 2] * 2), ctx / 2.0, 0.0
-            if aug:
+            if aug and (aug.p_negative_any_rotation >= 1.0 or rng.random() < aug.p_negative_any_rotation):
                 angle = rng.uniform(-np.pi, np.pi)
         else:
             axis_aligned = aug is not None and rng.random() < aug.p_axis_aligned
