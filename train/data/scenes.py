@@ -1,8 +1,8 @@
 """Scene negatives: what the shipped detector takes for a hand in the training photos.
 
 Among the pipeline's extra hands on the validation frames at a low detector threshold are things
-in the room (a coffee maker, a lamp, a vent) that the landmark model's presence head passes at
-0.95-1.0; random hand-free squares seldom land on them. The candidates are the detector's boxes
+in the room (a coffee maker, things on a desk or the floor) that the landmark model's presence
+head passes at 0.95-1.0; random hand-free squares seldom land on them. The candidates are the detector's boxes
 at a low threshold whose crop touches no labelled hand. Three steps, so the teacher
 can run in its own venv:
 
@@ -13,7 +13,9 @@ can run in its own venv:
 Only training sources, and only photos outside the detector's validation rows (the frames shards'
 split, where its threshold is picked), are mined. A candidate in which the teacher finds a hand
 (one it missed in the whole photo, such as a hand hanging at the person's side) is dropped, so
-real hands do not become negatives.
+real hands do not become negatives. Name the output folder so that it sorts after the other
+data folders of a config (data/crops_scenes does): validation rows are drawn per source in that
+order, so appended rows leave every earlier row's split as it was.
 """
 from __future__ import annotations
 
