@@ -74,3 +74,22 @@ def test_pack_without_the_teachers_verdicts_names_the_missing_step(tmp_path):
     (tmp_path / "c" / VERDICTS).unlink()
     with pytest.raises(TrainInputError, match="train.handcheck"):
         pack_scene_crops(tmp_path / "c", tmp_path / "out", num_keypoints=21)
+
+
+def test_mining_skips_eval_sources_validation_photos_and_boxes_by_a_hand(tmp_path, monkeypatch):
+    import livehand.detect
+    from train.data.scenes import mine_scenes
+    from train.loop import validation_mask
+
+    image = tmp_path / "p.jpg"
+    cv2.imwrite(str(image), np.full((200, 200, 3), 128, np.uint8))
+    hand = HandLabel(np.array([[20.0 + i, 20.0 + i] for i in range(21)], np.float32), np.ones(21, bool), "left")
+    recs = [ImageRecord(image, "train-src", [hand]) for _ in range(60)] + [ImageRecord(image, "heldout", [hand])]
+    boxes = np.array([[150, 150, 170, 170], [25, 25, 35, 35]], np.float32)   # clear of the hand; on it
+    monkeypatch.setattr(livehand.detect, "detect_hands", lambda *a, **k: (boxes, np.array([0.3, 0.9], np.float32)))
+    counts = mine_scenes(recs, None, tmp_path / "c", 0.1, 1.6, 24.0, 0.1, ("heldout",))
+    expected = int((~validation_mask(60, 0.1)).sum())
+    assert 0 < expected < 60 and counts == {"train-src": expected}
+    lines = [json.loads(x) for x in (tmp_path / "c" / CANDIDATES).read_text().splitlines()]
+    assert len(lines) == expected and all(x["box"] == [150, 150, 170, 170] for x in lines)
+    assert cv2.imread(str(tmp_path / "c" / lines[0]["crop"])).shape == (256, 256, 3)
