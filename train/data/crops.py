@@ -127,10 +127,15 @@ def pack_face_crops(faces: list[dict], hands: dict[str, list[np.ndarray]], image
         if len(imgs) > max_per_source:
             imgs = [imgs[i] for i in sorted(rng.choice(len(imgs), max_per_source, replace=False))]
             by_source[source] = imgs
-        n = len(imgs)
-        np.savez(out / f"{source}.npz", images=np.stack(imgs), keypoints=np.zeros((n, num_keypoints, 2), np.float32),
-                 visible=np.zeros((n, num_keypoints), bool), side=np.full(n, -1, np.int8), present=np.zeros(n, bool))
+        save_no_hand_shard(out / f"{source}.npz", np.stack(imgs), num_keypoints)
     return {s: len(v) for s, v in by_source.items()}
+
+
+def save_no_hand_shard(path: Path, images: np.ndarray, num_keypoints: int) -> None:
+    """uint8[N, C, C, 3] context crops -> a shard in the hand shards' schema, every row "no hand"."""
+    n = len(images)
+    np.savez(path, images=images, keypoints=np.zeros((n, num_keypoints, 2), np.float32),
+             visible=np.zeros((n, num_keypoints), bool), side=np.full(n, -1, np.int8), present=np.zeros(n, bool))
 
 
 def face_crop_box(face: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:

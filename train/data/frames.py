@@ -20,6 +20,12 @@ from train.data.records import ImageRecord
 from train.errors import TrainInputError
 
 MAX_HANDS = 4
+MIN_VISIBLE = 5  # keypoints a hand needs to count in a frame (a photo with none gets no row)
+
+
+def frame_hands(hands: list) -> list:
+    """The hands a frame row keeps: those with MIN_VISIBLE visible points, at most MAX_HANDS."""
+    return [h for h in hands if h.visible.sum() >= MIN_VISIBLE][:MAX_HANDS]
 
 
 def pack_frames(records: list[ImageRecord], out: Path, size: int = 256) -> dict[str, int]:
@@ -27,7 +33,7 @@ def pack_frames(records: list[ImageRecord], out: Path, size: int = 256) -> dict[
     (x0, y0, x1, y1 letterbox px; rows past n_boxes are zero), n_boxes int8[N]."""
     by_source: dict[str, list] = {}
     for rec in records:
-        hands = [h for h in rec.hands if h.visible.sum() >= 5][:MAX_HANDS]
+        hands = frame_hands(rec.hands)
         if not hands:  # an image the teacher found no hand in may still hold one: skip it
             continue
         image = cv2.imread(str(rec.image))

@@ -27,6 +27,9 @@ import numpy as np
 
 from livehand.detect import box_iou
 from livehand.preprocess import crop_affine
+from livehand.tracking import crop_from_box
+from train.data.crops import save_no_hand_shard
+from train.data.frames import frame_hands
 from train.data.records import ImageRecord
 from train.errors import TrainInputError
 
@@ -48,16 +51,14 @@ def scene_boxes(boxes: np.ndarray, hand_boxes: np.ndarray, box_scale: float) -> 
     return ~(box_iou(squares, hands) > 0).any(axis=1)
 
 
-def frame_rows(records: list[ImageRecord], min_side_score: float = 0.7,
-               min_visible: int = 5) -> list[tuple[ImageRecord, int]]:
+def frame_rows(records: list[ImageRecord], min_side_score: float = 0.7) -> list[tuple[ImageRecord, int]]:
     """Records -> (record, its row in its source's frame shard), as `prepare-frames` numbers them
-    with its default --min-side-score (a photo with no hand of min_visible points has no row and
-    is left out)."""
+    with its default --min-side-score (a photo with no hand `pack_frames` keeps has no row and is
+    left out)."""
     seen: dict[str, int] = {}
     out = []
     for rec in records:
-        if any(h.visible.sum() >= min_visible and h.extra.get("side_score", 1.0) >= min_side_score
-               for h in rec.hands):
+        if frame_hands([h for h in rec.hands if h.extra.get("side_score", 1.0) >= min_side_score]):
             out.append((rec, seen.get(rec.source, 0)))
             seen[rec.source] = seen.get(rec.source, 0) + 1
     return out
@@ -67,9 +68,8 @@ def context_crop(image: np.ndarray, box: np.ndarray, box_scale: float, min_side:
                  context: float = 2.0, size: int = 256) -> np.ndarray:
     """The crop the tracker cuts for a detection (`crop_from_box`), with `context` times its side
     around it, as the hand shards store crops."""
-    x0, y0, x1, y1 = box
-    side = max(max(x1 - x0, y1 - y0) * box_scale, min_side)
-    m = crop_affine(((x0 + x1) / 2, (y0 + y1) / 2), side * context, 0.0, size)
+    crop = crop_from_box(box, box_scale, min_side)
+    m = crop_affine(crop.center, crop.side * context, crop.angle, size)
     return cv2.warpAffine(image, m, (size, size), borderValue=(0, 0, 0))
 
 
@@ -110,11 +110,9 @@ def pack_scene_crops(folder: Path, out: Path, num_keypoints: int, max_per_source
     for source, names in sorted(by_source.items()):
         if len(names) > max_per_source:  # one busy room would otherwise be most of them
             names = [names[i] for i in sorted(rng.choice(len(names), max_per_source, replace=False))]
-        imgs = np.stack([cv2.imread(str(folder / n)) for n in names])
-        n = len(imgs)
-        np.savez(out / f"{source}.npz", images=imgs, keypoints=np.zeros((n, num_keypoints, 2), np.float32),
-                 visible=np.zeros((n, num_keypoints), bool), side=np.full(n, -1, np.int8), present=np.zeros(n, bool))
-        counts[source] = n
+        save_no_hand_shard(out / f"{source}.npz", np.stack([cv2.imread(str(folder / n)) for n in names]),
+                           num_keypoints)
+        counts[source] = len(names)
     return counts
 
 
