@@ -1,4 +1,5 @@
-"""Model metadata: the preprocessing settings that travel inside every model file.
+"""Model metadata: the preprocessing settings (and a landmark model's own operating point) that
+travel inside every model file.
 
 Exported ONNX models carry this as JSON under the metadata key ``livehand``; TensorRT engines
 carry it in a JSON sidecar. The runtime reads it from there and never hard-codes it.
@@ -20,7 +21,11 @@ class ModelMeta:
     (whole frame -> hand centres and sizes). input_size: square side S in pixels.
     mean/std: per-channel RGB normalisation on 0..255 values. stride: input px per output px.
     layout: keypoint schema name (landmarks only). box_scale: crop side / keypoint-box side
-    that the landmark model was trained with (the tracker crops the same way)."""
+    that the landmark model was trained with (the tracker crops the same way). start_presence
+    (landmarks): the presence a detector's crop needs to start a track in video; each model's
+    presence head is calibrated differently, so it is picked per model on validation frames
+    (bench/start_presence.py) and written at export; files without it get 0.75, the value
+    every model used before (docs/benchmarks.md)."""
 
     kind: str
     input_size: int
@@ -29,6 +34,7 @@ class ModelMeta:
     std: tuple[float, float, float] = (127.5, 127.5, 127.5)
     layout: str = "hand21"
     box_scale: float = 1.6
+    start_presence: float = 0.75
     name: str = "model"
     extra: dict = field(default_factory=dict)
 

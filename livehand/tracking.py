@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -34,7 +34,8 @@ class TrackerConfig:
     """Tuning knobs; HandTracker(**tuning) takes any of these and the OneEuroParams fields."""
 
     min_presence: float = 0.5       # a track dies, and a new hand is refused, below this
-    start_presence: float = 0.75     # in video a new track needs this much (hysteresis: faces pass 0.5-0.7)
+    start_presence: float | None = None  # in video a new track needs this much (hysteresis: a face can
+                                    #   pass min_presence); None: the landmark model's metadata value
     redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
     detect_every: int = 5           # frames between detector runs while hands are missing
     detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
@@ -216,7 +217,10 @@ class HandTracker:
         self.landmarks, self.detector = landmarks, detector
         self.max_hands, self.mirror = max_hands, mirror
         self.smoothing, self.static = smoothing, static
-        self.config = TrackerConfig.from_tuning(tuning)
+        config = TrackerConfig.from_tuning(tuning)
+        if config.start_presence is None:
+            config = replace(config, start_presence=landmarks.meta.start_presence)
+        self.config = config
         self.detect_margins = self.config.detect_margins or (DETECT_MARGINS if static else VIDEO_DETECT_MARGINS)
         self.box_scale = landmarks.meta.box_scale
         self.reset()

@@ -76,17 +76,22 @@ def test_export_cli_writes_fp32_fp16_and_int8_variants_with_metadata(tmp_path):
     for i in range(4):
         cv2.imwrite(str(calib / f"{i}.jpg"), rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))
     res = run_cli("export", str(tmp_path / "c.pt"), "--out", str(tmp_path / "m.onnx"), "--fp16",
-                  "--int8-calib", str(calib))
+                  "--int8-calib", str(calib), "--start-presence", "0.6")
     assert res.returncode == 0, res.stderr
     x = rng.standard_normal((2, 3, 64, 64)).astype(np.float32)
     ref = OnnxRuntimeBackend(tmp_path / "m.onnx").infer(x)["heatmaps"]
     for variant, tol in (("m_fp16.onnx", 0.05), ("m_int8.onnx", None)):
         backend = OnnxRuntimeBackend(tmp_path / variant)
-        assert backend.meta.input_size == 64 and backend.meta.name == "t"
+        assert backend.meta.input_size == 64 and backend.meta.name == "t" and backend.meta.start_presence == 0.6
         got = backend.infer(x)["heatmaps"]
         assert got.shape == ref.shape and np.isfinite(got).all()
         if tol is not None:
             assert np.abs(got - ref).max() < tol
+    assert OnnxRuntimeBackend(tmp_path / "m.onnx").meta.start_presence == 0.6
+    res = run_cli("export", str(tmp_path / "c.pt"), "--out", str(tmp_path / "plain.onnx"))
+    assert res.returncode == 0 and OnnxRuntimeBackend(tmp_path / "plain.onnx").meta.start_presence == 0.75
+    bad = run_cli("export", str(tmp_path / "c.pt"), "--out", str(tmp_path / "x.onnx"), "--start-presence", "1.5")
+    assert bad.returncode == 2 and "start-presence" in bad.stderr and "Traceback" not in bad.stderr
     bad = run_cli("export", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x.onnx"))
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "checkpoint not found" in bad.stderr
     for wrong in (tmp_path / "m.onnx", calib / "0.jpg"):  # an ONNX model or an image given as the checkpoint

@@ -9,6 +9,7 @@ dot's intensity-weighted centroid in whatever crop or letterbox they are fed.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -521,9 +522,10 @@ def test_weak_track_calls_the_detector_at_once_then_rate_limited():
 
 
 def test_a_new_hand_needs_start_presence_but_a_tracked_one_lives_down_to_min_presence():
-    """Hysteresis: faces reach presence 0.5-0.7 on a detector crop, real hands nearly always 0.75+
-    (99.3% of held-out hands), so a track starts at 0.75 and only dies below 0.5."""
+    """Hysteresis: a face can pass min_presence on a detector crop, so a track starts only at the
+    landmark model's start presence (its metadata, 0.75 here) and dies below min_presence (0.5)."""
     trk, _, _ = tracker(max_hands=1, smoothing=False, detect_every=1)
+    assert trk.config.start_presence == 0.75
     kps = make_hand((300.0, 240.0), 150.0)
     whole, occluded = render([(kps, RIGHT)]), render([(kps[:14], RIGHT)])  # presence 1 and 2/3
     assert trk.process(occluded, 0.0) == []
@@ -531,6 +533,18 @@ def test_a_new_hand_needs_start_presence_but_a_tracked_one_lives_down_to_min_pre
     assert [h.id for h in trk.process(occluded, 2 / 30)] == [0]
     trk2, _, _ = tracker(max_hands=1, smoothing=False, start_presence=0.5)
     assert len(trk2.process(occluded, 0.0)) == 1
+
+
+def test_start_presence_comes_from_the_model_unless_given():
+    kps = make_hand((300.0, 240.0), 150.0)
+    occluded = render([(kps[:14], RIGHT)])  # presence 2/3
+    for model_start, given, found in ((0.6, None, 1), (0.7, None, 0), (0.7, 0.6, 1)):
+        lm = FakeLandmarks()
+        lm.meta = replace(lm.meta, start_presence=model_start)
+        trk = HandTracker(lm, FakeDetector(), max_hands=1, smoothing=False, flip_test=False,
+                          **({} if given is None else {"start_presence": given}))
+        assert trk.config.start_presence == (given or model_start)
+        assert len(trk.process(occluded, 0.0)) == found
 
 
 def test_detection_re_anchors_only_a_weak_track():

@@ -2,6 +2,7 @@
 optionally with its FP16 and INT8 (Q/DQ, calibrated on real hand crops) variants beside it."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +18,10 @@ def export(checkpoint: Annotated[Path, typer.Argument(help="training checkpoint 
            fp16: Annotated[bool, typer.Option("--fp16", help="also write <out>_fp16.onnx (FP16 compute, FP32 I/O)")] = False,
            calib: Annotated[Optional[Path], typer.Option(
                "--int8-calib", help="also write <out>_int8.onnx (Q/DQ), calibrated on the hand crops in this folder")] = None,
+           start_presence: Annotated[Optional[float], typer.Option(
+               "--start-presence", min=0.0, max=1.0,
+               help="presence a new hand needs to start a track, stored in the metadata "
+                    "(pick it with bench/start_presence.py); default: the checkpoint's")] = None,
            ) -> None:
     """Export a checkpoint to ONNX and report the max abs difference ONNX Runtime vs PyTorch."""
     try:
@@ -28,6 +33,8 @@ def export(checkpoint: Annotated[Path, typer.Argument(help="training checkpoint 
     if calib is not None and not calib.is_dir():
         raise LivehandError(f"--int8-calib: not a folder of hand crops: {calib}")
     net, meta, _ = load_checkpoint(checkpoint)
+    if start_presence is not None:
+        meta = replace(meta, start_presence=start_presence)
     diff = do_export(net, meta, out)
     typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB); max |onnxruntime - torch| = {diff:.2e}")
     from livehand.engine.variants import to_fp16, to_int8_qdq

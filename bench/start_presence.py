@@ -1,0 +1,92 @@
+"""Pick a landmark model's start presence: how sure it must be before a detection starts a track.
+
+    python bench/start_presence.py --frames data/frames [--model X.onnx] [--json OUT]
+
+In video a new hand is the detector's box, cropped unrotated (tracking.crop_from_box) and run
+through the landmark model (with the tracker's flip test); the track starts when the model's
+presence reaches `start_presence`. This script makes those first crops on the validation rows of
+the whole-frame shards (as bench/detector_sweep.py, so the held-out sets and the test clips never
+tune it): every detection the video tracker would consider (shipped threshold and video margins,
+the first 2 x max_hands boxes) is a hand when it overlaps a labelled hand with IoU >= 0.3, else
+not. `pick`: the threshold that starts the most hands net of non-hands (a false track costs as
+much as a missed hand, as in the detector sweep); on a tie the higher one. Never below the
+tracker's min_presence, at which a track dies.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from livehand.backends.base import load_backend
+from livehand.detect import DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS, box_iou, detect_hands
+from livehand.landmarks import run_landmarks
+from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
+from livehand.tracking import TrackerConfig, crop_from_box
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.detector_sweep import validation_frames  # noqa: E402
+
+THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.5 .. 0.95
+
+
+def first_crop_presence(landmarks, detector, image: np.ndarray, gt: np.ndarray, max_hands: int = 2,
+                        flip_test: bool = TrackerConfig.flip_test) -> tuple[np.ndarray, np.ndarray]:
+    """BGR image, float[G, 4] labelled boxes -> (float32[D] presence on each candidate detection's
+    first crop, bool[D] whether it is a labelled hand)."""
+    boxes, _ = detect_hands(detector, image, threshold=DETECT_THRESHOLD, margins=VIDEO_DETECT_MARGINS,
+                            margin_min_side=MARGIN_MIN_SIDE)
+    boxes = boxes[: 2 * max_hands]
+    if not len(boxes):
+        return np.zeros(0, np.float32), np.zeros(0, bool)
+    crops = [crop_from_box(b, landmarks.meta.box_scale, TrackerConfig.min_crop) for b in boxes]
+    presence = run_landmarks(landmarks, image, crops, flip_test=flip_test).presence
+    is_hand = (box_iou(boxes, gt) >= 0.3).any(axis=1) if len(gt) else np.zeros(len(boxes), bool)
+    return presence, is_hand
+
+
+def sweep_table(presence: np.ndarray, is_hand: np.ndarray, thresholds=THRESHOLDS) -> list[dict]:
+    """float[D] presence, bool[D] -> per threshold: hands and non-hands that would start a track."""
+    return [{"threshold": t, "hands_started": int((presence[is_hand] >= t).sum()),
+             "non_hands_started": int((presence[~is_hand] >= t).sum())} for t in thresholds]
+
+
+def pick(table: list[dict]) -> float:
+    """The threshold with the most hands started net of non-hands; on a tie the higher one."""
+    return max(table, key=lambda r: (r["hands_started"] - r["non_hands_started"], r["threshold"]))["threshold"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--frames", type=Path, required=True, help="whole-frame shards: their validation rows")
+    p.add_argument("--model", type=Path, default=DEFAULT_LANDMARKS)
+    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR)
+    p.add_argument("--json", type=Path)
+    args = p.parse_args()
+    lm, det = load_backend(args.model), load_backend(args.detector)
+    pres, hand = [], []
+    for image, gt in validation_frames(args.frames):
+        a, b = first_crop_presence(lm, det, image, gt)
+        pres.append(a)
+        hand.append(b)
+    presence, is_hand = np.concatenate(pres), np.concatenate(hand)
+    table = sweep_table(presence, is_hand)
+    best = pick(table)
+    print(f"{args.model}: {int(is_hand.sum())} detections on hands, {int((~is_hand).sum())} elsewhere "
+          f"({len(pres)} validation frames)")
+    for r in table:
+        print(f"  start presence {r['threshold']:.2f}: hands {r['hands_started']}, non-hands {r['non_hands_started']}")
+    print(f"pick: start presence {best}")
+    if args.json:
+        args.json.write_text(json.dumps({"model": str(args.model), "detector": str(args.detector),
+                                         "frames": len(pres), "detections": len(presence),
+                                         "on_hands": int(is_hand.sum()), "sweep": table, "pick": best,
+                                         "presence": np.round(presence, 4).tolist(),
+                                         "is_hand": is_hand.tolist()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
