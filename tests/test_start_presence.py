@@ -1,0 +1,29 @@
+"""bench/start_presence.py: the first-crop presence of each detection and the per-model pick."""
+from __future__ import annotations
+
+import numpy as np
+
+from bench.start_presence import first_crop_presence, pick, sweep_table
+from test_tracking import RIGHT, FakeDetector, FakeLandmarks, make_hand, render
+
+
+def test_each_detection_gets_its_first_crop_presence_and_whether_it_is_a_labelled_hand():
+    whole, occluded = make_hand((200.0, 240.0), 120.0), make_hand((470.0, 240.0), 120.0)[:14]
+    frame = render([(whole, RIGHT), (occluded, RIGHT - 60)])
+    labelled = np.array([[*whole.min(0), *whole.max(0)]])  # only the whole hand is labelled
+    presence, is_hand = first_crop_presence(FakeLandmarks(), FakeDetector(), frame, labelled, flip_test=False)
+    order = np.argsort(-presence)
+    np.testing.assert_allclose(presence[order], [1.0, 14 / 21], atol=1e-6)  # the fake: share of dots seen
+    assert is_hand[order].tolist() == [True, False]
+    presence, is_hand = first_crop_presence(FakeLandmarks(), FakeDetector(), frame, np.zeros((0, 4)),
+                                            flip_test=False)
+    assert len(presence) == 2 and not is_hand.any()
+
+
+def test_pick_starts_the_most_hands_net_of_non_hands_and_prefers_the_higher_on_a_tie():
+    presence = np.array([0.97, 0.9, 0.72, 0.58, 0.66, 0.62, 0.55])
+    is_hand = np.array([True, True, True, True, False, False, False])
+    table = sweep_table(presence, is_hand, thresholds=(0.5, 0.6, 0.7, 0.8))
+    assert [(r["hands_started"], r["non_hands_started"]) for r in table] == [(4, 3), (3, 2), (3, 0), (2, 0)]
+    assert pick(table) == 0.7
+    assert pick(sweep_table(presence[:2], is_hand[:2], thresholds=(0.5, 0.6))) == 0.6  # tie: the higher
