@@ -14,8 +14,11 @@ for set in real_heldout video mmpose; do
   $LH eval --labels data/eval/$set.jsonl --crops --json $R/eval_${set}_crops.json
 done
 $LH eval --labels data/eval/real_heldout.jsonl --tiles --json $R/eval_real_heldout_tiles.json
-# INT8 / FP16 variants of the shipped landmark model, judged on the same held-out crops
-$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_faces2.pt}" --out /tmp/livehand_variants/lm.onnx --fp16 --int8-calib data/calib
+# INT8 / FP16 variants of the shipped landmark model (same checkpoint and start presence), judged on the same held-out crops
+START=$($PY -c "from livehand.backends.base import load_backend as l; from livehand.models import DEFAULT_LANDMARKS as m; print(l(m).meta.start_presence)")
+$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_upright_negatives.pt}" --out /tmp/livehand_variants/lm.onnx \
+    --start-presence "$START" --fp16 --int8-calib data/calib
+cmp /tmp/livehand_variants/lm.onnx livehand/models/hand_landmarks.onnx  # LANDMARK_CKPT is the shipped model
 for v in lm_int8 lm_fp16; do
   $LH eval --labels data/eval/real_heldout.jsonl --crops --model /tmp/livehand_variants/$v.onnx --json $R/eval_real_heldout_crops_$v.json
 done
@@ -24,6 +27,7 @@ $LH bench --video ../shared/data/video/human_hand_video.mp4 --json > $R/bench_hu
 $LH bench --video ../shared/data/video/asl_hand.25fps.mp4 --json > $R/bench_asl_hand.json
 $PY bench/detector_sweep.py --frames data/frames --margin-sets 0 0,0.25 --json $R/detector_sweep_validation.json   # picks DETECT_THRESHOLD, DETECT_MARGINS
 $PY bench/detector_sweep.py --labels data/eval/real_heldout.jsonl --json $R/detector_sweep.json
+$PY bench/start_presence.py --frames data/frames --json $R/start_presence_validation.json   # picks the model's start presence
 $PY bench/acceptance.py --json $R/acceptance.json
 $PY bench/two_hands.py > $R/two_hands.json
 $PY bench/smoothing.py --json $R/smoothing.json

@@ -7,7 +7,8 @@ the tracked crops in ONE landmark batch, and a track it fails to confirm several
 is dropped (a crop can slide onto a face and keep a high presence score), and a detection
 centred inside a track's box at a fraction of its size moves the track onto it (a track that
 spread over the torso around a blurred hand). A new track needs a higher presence than an old one
-needs to live (faces score 0.5-0.7). Pure helpers first, then the stateful `HandTracker`.
+needs to live (a face can pass the lower one): the landmark model's start presence, picked for it
+on validation frames and carried in its metadata. Pure helpers first, then the stateful `HandTracker`.
 """
 from __future__ import annotations
 
