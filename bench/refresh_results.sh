@@ -32,6 +32,7 @@ $PY bench/acceptance.py --json $R/acceptance.json
 $PY bench/two_hands.py > $R/two_hands.json
 $PY bench/smoothing.py --json $R/smoothing.json
 $PY bench/handedness.py --json $R/handedness.json
+$PY bench/point_offsets.py --json $R/point_offsets_asl.json
 # random weights: only the architecture matters, so SKIP_LATENCY=1 keeps the last figures after a retrain
 [ "${SKIP_LATENCY:-0}" = 1 ] || $PY bench/model_latency.py --sizes 128 160 192 --widths 0.5 1.0 --json $R/model_latency.json
 PYTHONPATH=. "${MP_PYTHON:-/work/mpvenv/bin/python}" bench/compare_mediapipe.py \
