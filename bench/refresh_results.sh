@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Re-measure every figure in docs/model.md and docs/benchmarks.md with the shipped models.
 # Needs: the dev venv (.venv), data/eval from `python -m train.make_eval_sets --out data/eval`,
-# data/calib from `python -m train dump-crops --out data/calib`, and for the MediaPipe comparison
+# data/calib from `python -m train dump-crops --out data/calib`, data/crops and data/frames (model card,
+# step 2), renders packed in data/crops_synth for handedness.py (2026-12-05: a link to data/crops_synth20),
+# and for the MediaPipe comparison
 # a separate venv with mediapipe==0.10.21 (MP_PYTHON, default /work/mpvenv/bin/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
