@@ -2,7 +2,7 @@
 # Re-measure every figure in docs/model.md and docs/benchmarks.md with the shipped models.
 # Needs: the dev venv (.venv), data/eval from `python -m train.make_eval_sets --out data/eval`,
 # data/calib from `python -m train dump-crops --out data/calib`, data/crops and data/frames (model card,
-# step 2), renders packed in data/crops_synth for handedness.py (2026-12-05: a link to data/crops_synth20),
+# step 2), renders packed in data/crops_synth20 for handedness.py (model card, cycles 14-17),
 # and for the MediaPipe comparison
 # a separate venv with mediapipe==0.10.21 (MP_PYTHON, default /work/mpvenv/bin/python).
 set -euo pipefail
@@ -33,7 +33,7 @@ $PY bench/start_presence.py --frames data/frames --json $R/start_presence_valida
 $PY bench/acceptance.py --json $R/acceptance.json
 $PY bench/two_hands.py > $R/two_hands.json
 $PY bench/smoothing.py --json $R/smoothing.json
-$PY bench/handedness.py --json $R/handedness.json
+$PY bench/handedness.py --renders data/crops_synth20 --json $R/handedness.json
 $PY bench/point_offsets.py --json $R/point_offsets_asl.json
 # random weights: only the architecture matters, so SKIP_LATENCY=1 keeps the last figures after a retrain
 [ "${SKIP_LATENCY:-0}" = 1 ] || $PY bench/model_latency.py --sizes 128 160 192 --widths 0.5 1.0 --json $R/model_latency.json
