@@ -35,6 +35,9 @@ from train.loop import TrainConfig, validation_rows
 
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 MARGIN_SETS = ((0.0,), (0.0, 0.25))
+# hand size bins (longer side of the keypoint box / the image's longer side): webcam hands are
+# 0.1-0.3 of the frame, most training photos' hands over 0.45
+SIZE_BINS = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6, np.inf)
 
 
 def net(row: dict) -> int:
@@ -65,6 +68,23 @@ def matched(gt: np.ndarray, boxes: np.ndarray, min_iou: float = 0.3) -> int:
     return len(match_boxes(gt, boxes, min_iou))
 
 
+def found_by_size(gt: np.ndarray, boxes: np.ndarray, image_side: int, min_iou: float = 0.3) -> np.ndarray:
+    """float[G, 4] labelled boxes, float[D, 4] detections -> int[len(SIZE_BINS) - 1, 2]: per size
+    bin, (hands, hands found)."""
+    rel = (gt[:, 2:] - gt[:, :2]).max(1) / image_side
+    hit = np.zeros(len(gt), bool)
+    hit[[i for i, _ in match_boxes(gt, boxes, min_iou)]] = True
+    bins = np.digitize(rel, SIZE_BINS) - 1
+    return np.stack([np.bincount(bins, minlength=len(SIZE_BINS) - 1),
+                     np.bincount(bins, weights=hit, minlength=len(SIZE_BINS) - 1).astype(int)], 1)
+
+
+def size_table(counts: np.ndarray) -> dict[str, list[float]]:
+    """int[B, 2] (hands, found) per size bin -> {"0.1-0.2": [hands, recall], ...} for bins with hands."""
+    return {f"{lo:g}-{hi:g}": [int(n), round(f / n, 3)]
+            for lo, hi, (n, f) in zip(SIZE_BINS, SIZE_BINS[1:], counts) if n}
+
+
 def labelled_images(labels: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """-> (BGR image, float[G, 4] boxes around each hand's visible keypoints)."""
     for rec in load_labels(labels):
@@ -93,6 +113,7 @@ def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np
     trackers = {(m, t): HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t, detect_margins=m,
                                     detect_margin_min_side=margin_min_side, detect_tiles=tiles) for m, t in grid}
     counts = {k: dict.fromkeys(("found", "false", "pipeline_found", "pipeline_extra"), 0) for k in grid}
+    by_size = {k: np.zeros((len(SIZE_BINS) - 1, 2), int) for k in grid}
     hands = n_images = 0
     for image, gt in images:
         n_images += 1
@@ -106,13 +127,15 @@ def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np
             hit = matched(gt, keep)
             c["found"] += hit
             c["false"] += len(keep) - hit
+            by_size[m, t] += found_by_size(gt, keep, max(image.shape[:2]))
             out = trackers[m, t].process(image, 0.0)
             hit = matched(gt, np.array([h.box for h in out]).reshape(-1, 4))
             c["pipeline_found"] += hit
             c["pipeline_extra"] += len(out) - hit
     table = [{"margins": list(m), "threshold": t, "recall": round(c["found"] / hands, 3),
               "false_per_image": round(c["false"] / n_images, 2),
-              **{k: c[k] for k in ("pipeline_found", "pipeline_extra")}} for (m, t), c in counts.items()]
+              **{k: c[k] for k in ("pipeline_found", "pipeline_extra")},
+              "recall_by_size": size_table(by_size[m, t])} for (m, t), c in counts.items()]
     return {"detector": str(detector), "landmarks": str(landmarks), "tiles": tiles,
             "margin_min_side": margin_min_side, "hands": hands,
             "images": n_images, "sweep": table}
@@ -146,6 +169,8 @@ def main() -> None:
               f"false {r['false_per_image']:.2f}/image; pipeline found {r['pipeline_found'] / n:.3f}, "
               f"extra {r['pipeline_extra'] / result['images']:.3f}/image")
     best = pick(result["sweep"])
+    print("detector recall by hand size (of the image's longer side) at the pick: " + ", ".join(
+        f"{k} {r} ({n})" for k, (n, r) in best["recall_by_size"].items()))
     result["pick"] = {"margins": best["margins"], "threshold": best["threshold"]}
     print(f"pick: margins {best['margins']}, threshold {best['threshold']} (threshold on the plain pass, then the passes)")
     if args.json:

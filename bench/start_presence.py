@@ -6,7 +6,7 @@ In video a new hand is the detector's box, cropped unrotated (tracking.crop_from
 through the landmark model (with the tracker's flip test); the track starts when the model's
 presence reaches `start_presence`. This script makes those first crops on the validation rows of
 the whole-frame shards (as bench/detector_sweep.py, so the held-out sets and the test clips never
-tune it): every detection the video tracker would consider (shipped threshold and video margins,
+tune it): every detection the video tracker would consider (the video threshold and margins,
 the first 2 x max_hands boxes) is a hand when it overlaps a labelled hand with IoU >= 0.3, else
 not. `pick`: the threshold that starts the most hands net of non-hands (a false track costs as
 much as a missed hand, as in the detector sweep); on a tie the higher one. Never below the
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from livehand.backends.base import load_backend
-from livehand.detect import DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS, box_iou, detect_hands
+from livehand.detect import MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS, VIDEO_DETECT_THRESHOLD, box_iou, detect_hands
 from livehand.landmarks import run_landmarks
 from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.tracking import TrackerConfig, crop_from_box
@@ -37,7 +37,7 @@ def first_crop_presence(landmarks, detector, image: np.ndarray, gt: np.ndarray, 
                         flip_test: bool = TrackerConfig.flip_test) -> tuple[np.ndarray, np.ndarray]:
     """BGR image, float[G, 4] labelled boxes -> (float32[D] presence on each candidate detection's
     first crop, bool[D] whether it is a labelled hand)."""
-    boxes, _ = detect_hands(detector, image, threshold=DETECT_THRESHOLD, margins=VIDEO_DETECT_MARGINS,
+    boxes, _ = detect_hands(detector, image, threshold=VIDEO_DETECT_THRESHOLD, margins=VIDEO_DETECT_MARGINS,
                             margin_min_side=MARGIN_MIN_SIDE)
     boxes = boxes[: 2 * max_hands]
     if not len(boxes):

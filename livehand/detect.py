@@ -18,8 +18,13 @@ from livehand.preprocess import crop_affine, invert_affine, normalize, transform
 
 # Picked by `bench/detector_sweep.py --frames data/frames` on the training sources' validation
 # rows (never the held-out sets): the threshold at which the whole pipeline (detector, then the
-# landmark model's presence check) finds the most hands net of false ones.
-DETECT_THRESHOLD = 0.25
+# landmark model's presence check) finds the most hands net of false ones. 0.25 until landmark
+# cycle 20 (2026-12-05), with which the sweep picks 0.15 (bench/results/detector_sweep_validation.json).
+DETECT_THRESHOLD = 0.15
+# Tracking video keeps the threshold the sweep picked with the earlier landmark models: the sweep
+# scores still images, where a false detection costs one false hand; in video it becomes a track
+# (and on the webcam sign clip the detector scores the signer's face and torso 0.15-0.33).
+VIDEO_DETECT_THRESHOLD = 0.25
 # Whole-frame detector passes, one per black margin round the frame (a share of its longer side),
 # in one batch. The detector scores a hand that fills much of the frame low (hands.jpg's second
 # hand: 0.19 as it is, 0.38 inside a 0.25 margin, i.e. at 1/1.5 the scale), but a margin shrinks

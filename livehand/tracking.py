@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from livehand.backends.base import Backend
-from livehand.detect import (DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS, box_iou,
+from livehand.detect import (DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS,
+                             VIDEO_DETECT_THRESHOLD, box_iou,
                              detect_hands)
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, run_landmarks
@@ -39,7 +40,8 @@ class TrackerConfig:
                                     #   pass min_presence); None: the landmark model's metadata value
     redetect_presence: float = 0.8  # a track below this asks the detector to re-anchor its crop
     detect_every: int = 5           # frames between detector runs while hands are missing
-    detect_threshold: float = DETECT_THRESHOLD  # detector centre probability
+    detect_threshold: float | None = None  # detector centre probability (None: DETECT_THRESHOLD on
+                                    #   still images, VIDEO_DETECT_THRESHOLD in video)
     detect_margins: tuple[float, ...] | None = None  # one whole-frame detector pass per black border
                                     #   (None: DETECT_MARGINS on still images, VIDEO_DETECT_MARGINS in video)
     detect_margin_min_side: float = MARGIN_MIN_SIDE     # smallest box (of the frame) a margin pass keeps
@@ -223,6 +225,9 @@ class HandTracker:
             config = replace(config, start_presence=landmarks.meta.start_presence)
         self.config = config
         self.detect_margins = self.config.detect_margins or (DETECT_MARGINS if static else VIDEO_DETECT_MARGINS)
+        self.detect_threshold = self.config.detect_threshold
+        if self.detect_threshold is None:
+            self.detect_threshold = DETECT_THRESHOLD if static else VIDEO_DETECT_THRESHOLD
         self.box_scale = landmarks.meta.box_scale
         self.reset()
 
@@ -298,7 +303,7 @@ class HandTracker:
     def _detect(self, frame: np.ndarray, timings: dict[str, float]) -> np.ndarray:
         """Hand boxes float32[N, 4] from the detector with this tracker's settings, best first."""
         cfg = self.config
-        boxes, _ = detect_hands(self.detector, frame, timings, cfg.detect_threshold, tiles=cfg.detect_tiles,
+        boxes, _ = detect_hands(self.detector, frame, timings, self.detect_threshold, tiles=cfg.detect_tiles,
                                 margins=self.detect_margins, margin_min_side=cfg.detect_margin_min_side)
         self.detector_runs += 1
         return boxes

@@ -122,6 +122,15 @@ def test_detector_sweep_matches_each_hand_to_one_detection():
     assert matched(gt, np.zeros((0, 4))) == 0
 
 
+def test_detector_sweep_counts_hands_found_by_their_size_in_the_image():
+    from bench.detector_sweep import found_by_size, size_table
+
+    gt = np.array([[0, 0, 10, 10], [20, 0, 60, 30], [0, 40, 80, 100]], float)  # 0.1, 0.4, 0.8 of 100 px
+    counts = found_by_size(gt, np.array([[21, 0, 60, 30], [50, 50, 60, 60]], float), 100)
+    assert counts.tolist() == [[0, 0], [1, 0], [0, 0], [1, 1], [0, 0], [1, 0]]
+    assert size_table(counts) == {"0.1-0.2": [1, 0.0], "0.3-0.45": [1, 1.0], "0.6-inf": [1, 0.0]}
+
+
 def test_detector_sweep_reads_the_training_validation_rows_and_never_an_eval_source(tmp_path):
     from bench.detector_sweep import validation_frames
     from train.data.splits import EVAL_SOURCES
@@ -179,3 +188,14 @@ def test_view_tells_palm_from_back_for_each_side():
     upside_down = kps.copy()
     upside_down[:, 1] = 300 - upside_down[:, 1]  # a vertical flip is a mirror too
     assert view(upside_down, right=True) == "back"
+
+
+def test_pick_check_names_each_setting_that_differs_from_the_sweeps():
+    from bench.check_picks import mismatches
+
+    pick = {"threshold": 0.15, "margins": [0.0, 0.25]}
+    assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5) == []
+    assert len(mismatches(pick, 0.5, 0.25, (0.0, 0.25), 0.5)) == 1
+    assert len(mismatches(pick, 0.5, 0.15, (0.0,), 0.5)) == 1
+    assert len(mismatches(pick, 0.6, 0.25, (0.0, 0.25), 0.5)) == 2
+    assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), None)) == 1

@@ -83,3 +83,33 @@ def test_green_screen_frames_are_keyed_onto_backgrounds_and_others_are_not():
     np.testing.assert_array_equal(boxes, data["boxes"][0][: data["n_boxes"][0]])
     untouched, _ = ds._frame(1, rng)
     assert (untouched[2, 2] == (0, 200, 0)).all()
+
+
+def test_zoomed_out_views_take_their_border_from_a_background_and_keep_the_frame():
+    """p_fill_background: outside the frame comes from the background, inside stays the frame's
+    pixels, and the hand's target cell still lies on the hand."""
+    from train.data.crops import CropAugment
+
+    class Plain:
+        def sample(self, rng, size):
+            return np.full((size, size, 3), (10, 200, 30), np.uint8)
+
+    data = _data(n=1)
+    data["images"][:] = 0
+    data["images"][0, 16:48, 16:48] = 255
+    data["boxes"][0, 0] = [16, 16, 48, 48]
+    data["n_boxes"][:] = 1
+    aug = CropAugment(zoom_out_max=3.0, p_fill_background=1.0, p_flip=0.0, colour=0.0, p_blur=0.0,
+                      noise_max=0.0, p_gray=0.0, rot_sigma_deg=0.0)
+    ds = FrameDataset(data, input_size=64, stride=4, mean=(0,) * 3, std=(1,) * 3, augment=aug, p_mosaic=0.0,
+                      backgrounds=Plain())
+    filled = 0
+    for epoch in range(12):
+        ds.epoch = epoch
+        x, centres, _, _ = ds[0]
+        rgb = x.numpy().transpose(1, 2, 0)
+        is_bg = (np.abs(rgb - (30, 200, 10)) < 1).all(-1)  # the background, RGB after the BGR flip
+        filled += is_bg.any()
+        (y, xx), = np.argwhere(centres[0].numpy() == 1.0)
+        assert not is_bg[y * 4 + 1, xx * 4 + 1] and rgb[y * 4 + 1, xx * 4 + 1].min() > 200
+    assert filled >= 3  # views wider than the frame drew their border from the background

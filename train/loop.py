@@ -63,6 +63,8 @@ class TrainConfig:
     p_motion_blur: float = 0.0
     motion_blur_max: int = CropAugment.motion_blur_max  # px at input_size (11: a seventh of a 128-px crop's hand)
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
+    zoom_out_max: float = CropAugment.zoom_out_max  # detector: widest view, x the frame side
+    p_fill_background: float = 0.0           # detector: zoomed-out views bordered by a real background
     p_any_rotation: float = CropAugment.p_any_rotation  # landmarks: crops turned by a uniform angle
                                              #   (a new hand's first crop is the detector's, unrotated)
     p_negative_any_rotation: float = CropAugment.p_negative_any_rotation  # landmarks: 'no hand' rows turned so
@@ -140,7 +142,7 @@ def _datasets(cfg: TrainConfig, meta: ModelMeta):
                                               meta.mean, meta.std, aug, seed=cfg.seed, keyable=d["keyable"],
                                               scenes=scenes if aug else None)
     else:
-        backgrounds = Backgrounds.default() if cfg.p_key else None
+        backgrounds = Backgrounds.default() if cfg.p_key or cfg.p_fill_background else None
         make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
                                            p_mosaic=0.5 if aug else 0.0, seed=cfg.seed,
                                            keyable=d["keyable"], backgrounds=backgrounds)

@@ -192,6 +192,10 @@ class CropAugment:
     motion_blur_max: int = 11      # longest motion-blur streak, px at the network's input size
     p_quarter_turn: float = 0.0    # detector: turn the frame by 90/180/270 degrees (hands pointing
                                    #   sideways or down; exact for axis-aligned boxes, unlike free angles)
+    zoom_out_max: float = 1.6      # detector: view side up to this x the frame's (log-uniform from 0.6),
+                                   #   so big hands also appear at webcam sizes (0.1-0.3 of the frame)
+    p_fill_background: float = 0.0  # detector: share of zoomed-out views whose border is a hand-free
+                                   #   real background instead of black
 
 
 def green_screen_mask(image_bgr: np.ndarray) -> np.ndarray:

@@ -56,6 +56,14 @@ def pack_frames(records: list[ImageRecord], out: Path, size: int = 256) -> dict[
     return counts
 
 
+def fill_outside(view: np.ndarray, m: np.ndarray, side: int, background: np.ndarray) -> np.ndarray:
+    """uint8[S, S, 3] view warped by m (float[2, 3]) from a side x side frame, uint8[S, S, 3] ->
+    the view with what lies outside the frame taken from the background (no black frame edge
+    for the detector to learn hands by)."""
+    inside = cv2.warpAffine(np.ones((side, side), np.uint8), m, view.shape[1::-1], flags=cv2.INTER_NEAREST)
+    return np.where(inside[..., None] > 0, view, background)
+
+
 class FrameDataset(torch.utils.data.Dataset):
     """Yields (input float32[3, S, S], centres float32[1, h, h], sizes float32[2, h, h],
     size_mask float32[1, h, h])."""
@@ -65,7 +73,8 @@ class FrameDataset(torch.utils.data.Dataset):
                  keyable: np.ndarray | None = None, backgrounds=None):
         """keyable: bool[N], frames shot on a green screen; with augment.p_key their green is
         replaced by a hand-free real background from `backgrounds` (synthetic.background.Backgrounds),
-        so the detector sees those hands (rps-cv: fists, flat hands, two fingers) in rooms."""
+        so the detector sees those hands (rps-cv: fists, flat hands, two fingers) in rooms; with
+        augment.p_fill_background a zoomed-out view's border comes from `backgrounds` too."""
         self.data, self.size, self.stride = data, input_size, stride
         self.mean, self.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
         self.aug, self.p_mosaic, self.seed = augment, p_mosaic, seed
@@ -107,7 +116,7 @@ class FrameDataset(torch.utils.data.Dataset):
         c = img.shape[0]
         center, side, angle = np.array([(c - 1) / 2] * 2), float(c), 0.0
         if aug:
-            side *= float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
+            side *= float(np.exp(rng.uniform(np.log(0.6), np.log(aug.zoom_out_max))))
             center = center + rng.uniform(-0.2, 0.2, 2) * c
             angle = np.deg2rad(rng.normal(0, 8))
             if rng.random() < aug.p_quarter_turn:
@@ -116,7 +125,11 @@ class FrameDataset(torch.utils.data.Dataset):
         if aug and rng.random() < aug.p_flip:
             m[0] = -m[0]
             m[0, 2] += self.size - 1
-        x = cv2.warpAffine(img, m, (self.size, self.size), borderValue=(0, 0, 0))[..., ::-1].astype(np.float32)
+        x = cv2.warpAffine(img, m, (self.size, self.size), borderValue=(0, 0, 0))
+        if (aug and side > c and self.backgrounds is not None and aug.p_fill_background
+                and rng.random() < aug.p_fill_background):
+            x = fill_outside(x, m, c, self.backgrounds.sample(rng, self.size))
+        x = x[..., ::-1].astype(np.float32)
         if aug:
             x = colour_augment(x, rng, aug)
         x = (x - self.mean) / self.std
