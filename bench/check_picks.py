@@ -31,8 +31,8 @@ def mismatches(sweep_pick: dict, start_pick: float, threshold: float, margins: t
 
 
 def main() -> None:
-    sweep, start = (json.loads(Path(p).read_text())["pick"] for p in sys.argv[1:3])
-    problems = mismatches(sweep, start, DETECT_THRESHOLD, DETECT_MARGINS,
+    sweep, start = (json.loads(Path(p).read_text()) for p in sys.argv[1:3])
+    problems = mismatches(sweep["pick"], start["pick"], DETECT_THRESHOLD, DETECT_MARGINS,
                           load_backend(DEFAULT_LANDMARKS).meta.start_presence)
     for p in problems:
         print(f"check_picks: {p}", file=sys.stderr)

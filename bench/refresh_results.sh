@@ -23,7 +23,7 @@ done
 $LH eval --labels data/eval/real_heldout.jsonl --tiles --json $R/eval_real_heldout_tiles.json
 # INT8 / FP16 variants of the shipped landmark model (same checkpoint and start presence), judged on the same held-out crops
 START=$($PY -c "from livehand.backends.base import load_backend as l; from livehand.models import DEFAULT_LANDMARKS as m; print(l(m).meta.start_presence)")
-$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_no_renders3.pt}" --out /tmp/livehand_variants/lm.onnx \
+$LH export "${LANDMARK_CKPT:-train/checkpoints/landmarks_no_renders4.pt}" --out /tmp/livehand_variants/lm.onnx \
     --start-presence "$START" --fp16 --int8-calib data/calib
 cmp /tmp/livehand_variants/lm.onnx livehand/models/hand_landmarks.onnx  # LANDMARK_CKPT is the shipped model
 for v in lm_int8 lm_fp16; do

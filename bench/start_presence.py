@@ -6,11 +6,15 @@ In video a new hand is the detector's box, cropped unrotated (tracking.crop_from
 through the landmark model (with the tracker's flip test); the track starts when the model's
 presence reaches `start_presence`. This script makes those first crops on the validation rows of
 the whole-frame shards (as bench/detector_sweep.py, so the held-out sets and the test clips never
-tune it): every detection the video tracker would consider (the video threshold and margins,
-the first 2 x max_hands boxes) is a hand when it overlaps a labelled hand with IoU >= 0.3, else
-not. `pick`: the threshold that starts the most hands net of non-hands (a false track costs as
-much as a missed hand, as in the detector sweep); on a tie the higher one. Never below the
-tracker's min_presence, at which a track dies.
+tune it): every detection the video tracker would consider (video margins, the first
+2 x max_hands boxes, at each detector threshold swept) is a hand when it overlaps a labelled hand
+with IoU >= 0.3, else not. `pick`: at the video detector threshold, the start presence that
+starts the most hands net of non-hands (a false track costs as much as a missed hand, as in the
+detector sweep); on a tie the higher one. Never below the tracker's min_presence, at which a track
+dies. The table also counts other detector thresholds, as a report: picking the pair from it
+(2026-12-05: 0.15 and 0.5 for cycle 21) cost the webcam sign clip most of its frames on
+MediaPipe's hand (13 -> 10), because a false start here is one crop, in video a track that lasts
+(docs/model.md, "Detector threshold"), so VIDEO_DETECT_THRESHOLD is not picked here.
 """
 from __future__ import annotations
 
@@ -31,32 +35,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.detector_sweep import validation_frames  # noqa: E402
 
 THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.5 .. 0.95
+DETECT_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
 
 
 def first_crop_presence(landmarks, detector, image: np.ndarray, gt: np.ndarray, max_hands: int = 2,
-                        flip_test: bool = TrackerConfig.flip_test) -> tuple[np.ndarray, np.ndarray]:
+                        flip_test: bool = TrackerConfig.flip_test, detect_threshold: float = min(DETECT_THRESHOLDS)
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """BGR image, float[G, 4] labelled boxes -> (float32[D] presence on each candidate detection's
-    first crop, bool[D] whether it is a labelled hand)."""
-    boxes, _ = detect_hands(detector, image, threshold=VIDEO_DETECT_THRESHOLD, margins=VIDEO_DETECT_MARGINS,
-                            margin_min_side=MARGIN_MIN_SIDE)
-    boxes = boxes[: 2 * max_hands]
+    first crop, bool[D] whether it is a labelled hand, float32[D] detector score). The candidates
+    are the best 2 x max_hands at detect_threshold; those at a higher threshold are the ones of them
+    scoring at least that (detections come best first)."""
+    boxes, scores = detect_hands(detector, image, threshold=detect_threshold, margins=VIDEO_DETECT_MARGINS,
+                                 margin_min_side=MARGIN_MIN_SIDE)
+    boxes, scores = boxes[: 2 * max_hands], scores[: 2 * max_hands]
     if not len(boxes):
-        return np.zeros(0, np.float32), np.zeros(0, bool)
+        return np.zeros(0, np.float32), np.zeros(0, bool), np.zeros(0, np.float32)
     crops = [crop_from_box(b, landmarks.meta.box_scale, TrackerConfig.min_crop) for b in boxes]
     presence = run_landmarks(landmarks, image, crops, flip_test=flip_test).presence
     is_hand = (box_iou(boxes, gt) >= 0.3).any(axis=1) if len(gt) else np.zeros(len(boxes), bool)
-    return presence, is_hand
+    return presence, is_hand, scores
 
 
-def sweep_table(presence: np.ndarray, is_hand: np.ndarray, thresholds=THRESHOLDS) -> list[dict]:
-    """float[D] presence, bool[D] -> per threshold: hands and non-hands that would start a track."""
-    return [{"threshold": t, "hands_started": int((presence[is_hand] >= t).sum()),
-             "non_hands_started": int((presence[~is_hand] >= t).sum())} for t in thresholds]
+def sweep_table(presence: np.ndarray, is_hand: np.ndarray, scores: np.ndarray | None = None,
+                thresholds=THRESHOLDS, detect_thresholds=(VIDEO_DETECT_THRESHOLD,)) -> list[dict]:
+    """float[D] presence, bool[D], float[D] detector scores (None: all pass) -> per detector
+    threshold and start presence: hands and non-hands that would start a track."""
+    scores = np.ones(len(presence)) if scores is None else scores
+    rows = []
+    for d in detect_thresholds:
+        seen = scores >= d
+        for t in thresholds:
+            start = seen & (presence >= t)
+            rows.append({"detect_threshold": d, "threshold": t, "hands_started": int((start & is_hand).sum()),
+                         "non_hands_started": int((start & ~is_hand).sum())})
+    return rows
 
 
-def pick(table: list[dict]) -> float:
-    """The threshold with the most hands started net of non-hands; on a tie the higher one."""
-    return max(table, key=lambda r: (r["hands_started"] - r["non_hands_started"], r["threshold"]))["threshold"]
+def pick(table: list[dict], detect_threshold: float = VIDEO_DETECT_THRESHOLD) -> float:
+    """The start presence with the most hands started net of non-hands at detect_threshold; on a
+    tie the higher one."""
+    rows = [r for r in table if r["detect_threshold"] == detect_threshold]
+    return max(rows, key=lambda r: (r["hands_started"] - r["non_hands_started"], r["threshold"]))["threshold"]
 
 
 def main() -> None:
@@ -67,24 +86,23 @@ def main() -> None:
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     lm, det = load_backend(args.model), load_backend(args.detector)
-    pres, hand = [], []
-    for image, gt in validation_frames(args.frames):
-        a, b = first_crop_presence(lm, det, image, gt)
-        pres.append(a)
-        hand.append(b)
-    presence, is_hand = np.concatenate(pres), np.concatenate(hand)
-    table = sweep_table(presence, is_hand)
+    found = [first_crop_presence(lm, det, image, gt) for image, gt in validation_frames(args.frames)]
+    presence, is_hand, scores = (np.concatenate(a) for a in zip(*found))
+    table = sweep_table(presence, is_hand, scores, detect_thresholds=DETECT_THRESHOLDS)
     best = pick(table)
     print(f"{args.model}: {int(is_hand.sum())} detections on hands, {int((~is_hand).sum())} elsewhere "
-          f"({len(pres)} validation frames)")
+          f"at detector {min(DETECT_THRESHOLDS)} ({len(found)} validation frames)")
     for r in table:
-        print(f"  start presence {r['threshold']:.2f}: hands {r['hands_started']}, non-hands {r['non_hands_started']}")
-    print(f"pick: start presence {best}")
+        print(f"  detector {r['detect_threshold']:.2f}, start presence {r['threshold']:.2f}: "
+              f"hands {r['hands_started']}, non-hands {r['non_hands_started']}")
+    print(f"pick: start presence {best} (at the video detector threshold {VIDEO_DETECT_THRESHOLD})")
     if args.json:
         args.json.write_text(json.dumps({"model": str(args.model), "detector": str(args.detector),
-                                         "frames": len(pres), "detections": len(presence),
+                                         "frames": len(found), "detections": len(presence),
                                          "on_hands": int(is_hand.sum()), "sweep": table, "pick": best,
+                                         "detect_threshold": VIDEO_DETECT_THRESHOLD,
                                          "presence": np.round(presence, 4).tolist(),
+                                         "scores": np.round(scores, 4).tolist(),
                                          "is_hand": is_hand.tolist()}, indent=1))
 
 

@@ -21,9 +21,11 @@ from livehand.preprocess import crop_affine, invert_affine, normalize, transform
 # landmark model's presence check) finds the most hands net of false ones. 0.25 until landmark
 # cycle 20 (2026-12-05), with which the sweep picks 0.15 (bench/results/detector_sweep_validation.json).
 DETECT_THRESHOLD = 0.15
-# Tracking video keeps the threshold the sweep picked with the earlier landmark models: the sweep
-# scores still images, where a false detection costs one false hand; in video it becomes a track
-# (and on the webcam sign clip the detector scores the signer's face and torso 0.15-0.33).
+# Tracking video keeps 0.25, the value the still-image sweep picked up to landmark cycle 19: the
+# sweep scores single images, where a false detection costs one false hand; in video it becomes a
+# track that lasts. Tried 2026-12-05: 0.15 with cycle 21 (bench/start_presence.py's best pair on
+# the validation rows) put livehand on MediaPipe's hand in 10 frames of the webcam sign clip
+# instead of 13, a track on the signer's body holding the rest (docs/model.md, "Detector threshold").
 VIDEO_DETECT_THRESHOLD = 0.25
 # Whole-frame detector passes, one per black margin round the frame (a share of its longer side),
 # in one batch. The detector scores a hand that fills much of the frame low (hands.jpg's second

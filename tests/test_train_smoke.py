@@ -80,6 +80,27 @@ def test_two_minute_cpu_training_run_lowers_the_loss(tmp_path):
     assert first["loss"] < 1.5 * history[-1]["loss"]
 
 
+def test_ema_run_saves_the_averaged_weights_keeps_the_raw_ones_and_resumes(tmp_path):
+    """ema_decay: the checkpoint's state_dict (validated, exported) is the moving average, the raw
+    weights travel beside it for resuming; a resumed run goes on from both."""
+    import torch
+
+    _write_dataset(tmp_path, n=40)
+    pack_hand_crops(read_jsonl(tmp_path / "labels.jsonl"), tmp_path / "shards", box_scale=1.6, neg_fraction=0.3)
+    cfg = TrainConfig(data=[str(tmp_path / "shards")], eval_sources=["b"], input_size=64, width=0.35,
+                      epochs=1, samples_per_epoch=64, batch_size=16, lr=3e-3, warmup_steps=2, threads=1,
+                      val_samples=16, out=str(tmp_path / "run"), ema_decay=0.5)
+    fit(cfg)
+    ckpt = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    name = next(k for k in ckpt["state_dict"] if k.endswith("weight"))
+    ema, raw = ckpt["state_dict"][name], ckpt["raw_state_dict"][name]
+    assert ema.shape == raw.shape and not torch.allclose(ema, raw)
+    fit(replace(cfg, epochs=2))  # resumes at epoch 2 from the same folder
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[1]["loss"] < 1.5 * history[0]["loss"]
+
+
 def test_split_keeps_eval_sources_out_and_validates_on_a_fixed_share_of_real_training_sources(tmp_path):
     from train.loop import TrainConfig, _split, validation_mask
 

@@ -72,6 +72,8 @@ class TrainConfig:
     val_fraction: float = 0.1                # of each real training source, in blocks, for validation
     source_weights: dict[str, float] = field(default_factory=dict)  # sampling weight per shard name (default 1)
     negative_weight: float = 1.0             # sampling weight of "no hand" rows (face crops, hand-free squares)
+    ema_decay: float = 0.0                   # > 0: validate, save and export an exponential moving average
+                                             #   of the weights (BatchNorm statistics included), as timm's ModelEma
 
 
 def _meta(cfg: TrainConfig) -> ModelMeta:
@@ -330,10 +332,17 @@ def fit(cfg: TrainConfig) -> Path:
     total = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps)
                                               * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    # torch's own averaging (swa_utils) rather than a hand-written EMA; `use_buffers` averages the
+    # BatchNorm running statistics too, so the averaged net needs no extra BN pass.
+    ema = (torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay),
+                                               use_buffers=True) if cfg.ema_decay else None)
     history, start = [], 0
     if cfg.resume and (out / "last.pt").exists():
         ckpt = torch.load(out / "last.pt", map_location=device, weights_only=False)
-        net.load_state_dict(ckpt["state_dict"])
+        net.load_state_dict(ckpt.get("raw_state_dict", ckpt["state_dict"]))
+        if ema is not None:
+            ema.module.load_state_dict(ckpt["state_dict"])
+            ema.n_averaged.fill_(1)
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
         history, start = ckpt["history"], ckpt["epoch"] + 1
@@ -356,16 +365,21 @@ def fit(cfg: TrainConfig) -> Path:
             loss.backward()
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(net)
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", **{k: f"{v:.3f}" for k, v in parts.items()}, refresh=False)
-        val = validate(cfg, net, val_ds, device)
+        shipped = net if ema is None else ema.module  # what validation scores is what gets saved and exported
+        val = validate(cfg, shipped, val_ds, device)
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val": val,
                         "seconds": round(time.time() - t0, 1), "lr": sched.get_last_lr()[0]})
         print(json.dumps(history[-1]), flush=True)
         extra = dict(train_config=asdict(cfg), epoch=epoch, optimizer=opt.state_dict(),
                      scheduler=sched.state_dict(), history=history)
-        save_checkpoint(out / "last.pt", net.cpu(), meta, **extra)
-        net.to(device, memory_format=torch.channels_last)
+        if ema is not None:  # the optimizer's state belongs to the raw weights: keep them to resume
+            extra["raw_state_dict"] = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+        save_checkpoint(out / "last.pt", shipped.cpu(), meta, **extra)
+        shipped.to(device, memory_format=torch.channels_last)
         (out / "history.json").write_text(json.dumps(history, indent=1))
         _plot(history, out / "training.png")
     # The last weights are what ships: the cosine schedule ends at lr 0, and picking an epoch on
