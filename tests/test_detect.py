@@ -185,3 +185,28 @@ def test_a_margin_pass_keeps_only_boxes_too_big_for_the_plain_pass(side, kept):
     assert len(boxes) == kept
     sides = sorted((boxes[:, 2] - boxes[:, 0]) / 300)
     assert sides == pytest.approx([side, side * 1.5][:kept], rel=0.05)
+
+
+def test_detector_resized_for_another_input_keeps_box_sizes_in_its_own_scale():
+    """bench/detector_input_size.py: S x S input, maps at S / stride, sizes rescaled by trained / S."""
+    onnx = pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from bench.detector_input_size import resized
+    from livehand.metadata import ModelMeta
+    from livehand.models import DEFAULT_DETECTOR
+
+    model = resized(onnx.load(str(DEFAULT_DETECTOR)), 224)
+    meta = ModelMeta.from_json(next(p.value for p in model.metadata_props if p.key == "livehand"))
+    assert meta.input_size == 224
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32)
+    out = dict(zip(["centers", "sizes"], ort.InferenceSession(model.SerializeToString()).run(["centers", "sizes"], {"input": x})))
+    assert out["centers"].shape == (1, 1, 56, 56)
+    raw = onnx.load(str(DEFAULT_DETECTOR))
+    raw.graph.input[0].type.tensor_type.shape.dim[2].dim_value = 224
+    raw.graph.input[0].type.tensor_type.shape.dim[3].dim_value = 224
+    for o in raw.graph.output:
+        o.type.tensor_type.shape.dim[2].dim_value = o.type.tensor_type.shape.dim[3].dim_value = 56
+    sizes_raw = ort.InferenceSession(raw.SerializeToString()).run(["sizes"], {"input": x})[0]
+    trained = ModelMeta.from_json(next(p.value for p in raw.metadata_props if p.key == "livehand")).input_size
+    np.testing.assert_allclose(out["sizes"], sizes_raw * trained / 224, rtol=1e-5, atol=1e-6)

@@ -44,3 +44,22 @@ def test_widened_net_trains_its_new_channels():
 def test_nets_that_differ_in_more_than_width_are_refused():
     with pytest.raises(ValueError, match="width"):
         widen(HeatmapNet(NetConfig(width=0.35)), HeatmapNet(NetConfig(width=0.5, decoder_channels=(64, 48, 32))))
+
+
+def test_a_finer_output_stride_keeps_the_trained_layers_and_starts_only_the_new_ones():
+    from train.loop import load_matching
+
+    coarse = trained_like(HeatmapNet(NetConfig(width=0.35, out_stride=4)))
+    fine = HeatmapNet(NetConfig(width=0.35, out_stride=2))
+    fresh = load_matching(fine, coarse.state_dict())
+    assert "map_head.weight" in fresh and "decoder.blocks.3.1.0.weight" in fresh
+    assert all(k.startswith(("decoder.blocks.3.", "map_head.weight")) for k in fresh)
+    for name, t in coarse.state_dict().items():
+        if name not in fresh:
+            torch.testing.assert_close(fine.state_dict()[name], t)
+    fine.eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        a, b = coarse(x), fine(x)
+    assert b["heatmaps"].shape[-1] == 2 * a["heatmaps"].shape[-1] == 32
+    torch.testing.assert_close(b["presence_logit"], a["presence_logit"])  # the pooled head is untouched

@@ -282,9 +282,22 @@ def _load_init(cfg: TrainConfig, net: HeatmapNet, train_ds, n_keypoints: int, de
         if trained.cfg.width < cfg.width:  # a wider net that starts as the trained one
             widen(trained.to(device), net)
             print(f"initialised from {cfg.init}, widened from width {trained.cfg.width} to {cfg.width}")
+        elif trained.cfg.out_stride != cfg.out_stride:  # a finer output: the new decoder block and head start afresh
+            fresh = load_matching(net, ckpt["state_dict"])
+            print(f"initialised from {cfg.init} (stride {trained.cfg.out_stride} -> {cfg.out_stride}; "
+                  f"{len(fresh)} tensors start afresh: {', '.join(sorted({k.rsplit('.', 1)[0] for k in fresh}))})")
         else:
             net.load_state_dict(ckpt["state_dict"])
             print(f"initialised from {cfg.init}")
+
+
+def load_matching(net: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> list[str]:
+    """Copy every tensor of state_dict whose name and shape `net` shares; -> the names of net's
+    tensors left as initialised (layers the trained net does not have, or has in another shape)."""
+    own = net.state_dict()
+    shared = {k: v for k, v in state_dict.items() if k in own and own[k].shape == v.shape}
+    net.load_state_dict(shared, strict=False)
+    return [k for k in own if k not in shared]
 
 
 def sample_weights(source: np.ndarray, present: np.ndarray, source_weights: dict[str, float],
