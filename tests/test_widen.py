@@ -63,3 +63,25 @@ def test_a_finer_output_stride_keeps_the_trained_layers_and_starts_only_the_new_
         a, b = coarse(x), fine(x)
     assert b["heatmaps"].shape[-1] == 2 * a["heatmaps"].shape[-1] == 32
     torch.testing.assert_close(b["presence_logit"], a["presence_logit"])  # the pooled head is untouched
+
+
+def test_a_fine_residual_net_starts_as_the_coarse_net_upsampled_in_train_and_eval_mode():
+    import torch.nn.functional as F
+
+    from train.loop import load_matching
+
+    coarse = trained_like(HeatmapNet(NetConfig(width=0.35, out_stride=4)))
+    fine = HeatmapNet(NetConfig(width=0.35, out_stride=2, fine_residual=True))
+    fresh = load_matching(fine, coarse.state_dict())
+    assert "map_head.weight" not in fresh and "fine_head.weight" in fresh
+    x = torch.randn(2, 3, 64, 64)
+    for mode in ("eval", "train"):
+        getattr(coarse, mode)(), getattr(fine, mode)()
+        with torch.no_grad():
+            a, b = coarse(x), fine(x)
+        up = F.interpolate(a["heatmaps"], scale_factor=2.0, mode="bilinear", align_corners=False)
+        assert b["heatmaps"].shape[-1] == 32
+        torch.testing.assert_close(b["heatmaps"], up, atol=1e-5, rtol=1e-5)
+    # the correction learns: its zero weights get a gradient
+    fine.train()(x)["heatmaps"].square().mean().backward()
+    assert fine.fine_head.weight.grad.abs().sum() > 0

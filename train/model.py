@@ -92,13 +92,16 @@ class UNetDecoder(nn.Module):
             cin = cout
         self.out_channels = cin
 
-    def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
+    def forward(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
+        """-> every block's output, coarsest first (the last is at out_stride)."""
         x = feats[-1]
         skips = feats[:-1][::-1]
+        outs = []
         for block, skip in zip(self.blocks, skips):
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             x = block(torch.cat([x, skip], dim=1))
-        return x
+            outs.append(x)
+        return outs
 
 
 @dataclass
@@ -110,6 +113,10 @@ class NetConfig:
     width: float = 0.5
     out_stride: int = 4
     decoder_channels: tuple[int, ...] = (96, 64, 48, 32)
+    # Output at out_stride as the maps of a head one stride coarser, upsampled, plus a correction
+    # from the finest block that starts at zero: a net made finer this way starts exactly where
+    # the coarser net it is initialised from was, instead of relearning its head from scratch.
+    fine_residual: bool = False
 
 
 class HeatmapNet(nn.Module):
@@ -124,14 +131,26 @@ class HeatmapNet(nn.Module):
         self.encoder = MobileNetV2Encoder(cfg.width)
         self.decoder = UNetDecoder(self.encoder.channels, cfg.decoder_channels, cfg.out_stride)
         n_maps = cfg.num_keypoints if cfg.kind == "landmarks" else 3
-        self.map_head = nn.Conv2d(self.decoder.out_channels, n_maps, 1)
+        if cfg.fine_residual:
+            coarse_channels = cfg.decoder_channels[len(self.decoder.blocks) - 2]
+            self.map_head = nn.Conv2d(coarse_channels, n_maps, 1)  # the coarser net's head, same name
+            self.fine_head = nn.Conv2d(self.decoder.out_channels, n_maps, 1)
+            nn.init.zeros_(self.fine_head.weight)
+            nn.init.zeros_(self.fine_head.bias)
+        else:
+            self.map_head = nn.Conv2d(self.decoder.out_channels, n_maps, 1)
         self.global_head = nn.Linear(self.encoder.channels[-1], 2) if cfg.kind == "landmarks" else None
         if cfg.kind == "detector":  # CenterNet's prior: start at p(centre) = 0.1, not 0.5
             nn.init.constant_(self.map_head.bias[:1], -2.19)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         feats = self.encoder(x)
-        maps = self.map_head(self.decoder(feats))
+        decoded = self.decoder(feats)
+        if self.cfg.fine_residual:
+            coarse = F.interpolate(self.map_head(decoded[-2]), scale_factor=2.0, mode="bilinear", align_corners=False)
+            maps = coarse + self.fine_head(decoded[-1])
+        else:
+            maps = self.map_head(decoded[-1])
         if self.cfg.kind == "detector":
             return {"center_logits": maps[:, :1], "sizes": maps[:, 1:]}
         logits = self.global_head(feats[-1].mean(dim=(2, 3)))
