@@ -21,20 +21,32 @@ from onnx import helper, numpy_helper
 from livehand.models import DEFAULT_DETECTOR
 
 
-def resized(model: onnx.ModelProto, size: int) -> onnx.ModelProto:
-    meta = next(p for p in model.metadata_props if p.key == "livehand")
-    info = json.loads(meta.value)
-    trained, stride = info["input_size"], info["stride"]
+def _meta(model: onnx.ModelProto) -> onnx.StringStringEntryProto:
+    return next(p for p in model.metadata_props if p.key == "livehand")
+
+
+def with_input_size(model: onnx.ModelProto, size: int) -> onnx.ModelProto:
+    """The model (changed in place) declared for an S x S input and S / stride maps, nothing else."""
+    stride = json.loads(_meta(model).value)["stride"]
     dims = model.graph.input[0].type.tensor_type.shape.dim
     dims[2].dim_value = dims[3].dim_value = size
     for out in model.graph.output:
         d = out.type.tensor_type.shape.dim
         d[2].dim_value = d[3].dim_value = size // stride
+    del model.graph.value_info[:]
+    return model
+
+
+def resized(model: onnx.ModelProto, size: int) -> onnx.ModelProto:
+    """The model (changed in place) at an S x S input, its box sizes rescaled to that input and
+    its metadata saying so."""
+    meta = _meta(model)
+    info = json.loads(meta.value)
+    with_input_size(model, size)
     for node in model.graph.node:
         node.output[:] = ["sizes_at_trained_scale" if o == "sizes" else o for o in node.output]
-    model.graph.initializer.append(numpy_helper.from_array(np.array(trained / size, np.float32), "size_rescale"))
+    model.graph.initializer.append(numpy_helper.from_array(np.array(info["input_size"] / size, np.float32), "size_rescale"))
     model.graph.node.append(helper.make_node("Mul", ["sizes_at_trained_scale", "size_rescale"], ["sizes"]))
-    del model.graph.value_info[:]
     meta.value = json.dumps({**info, "input_size": size})
     onnx.checker.check_model(model)
     return model

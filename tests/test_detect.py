@@ -192,21 +192,21 @@ def test_detector_resized_for_another_input_keeps_box_sizes_in_its_own_scale():
     onnx = pytest.importorskip("onnx")
     import onnxruntime as ort
 
-    from bench.detector_input_size import resized
+    from bench.detector_input_size import resized, with_input_size
     from livehand.metadata import ModelMeta
     from livehand.models import DEFAULT_DETECTOR
 
+    def meta(model) -> ModelMeta:
+        return ModelMeta.from_json(next(p.value for p in model.metadata_props if p.key == "livehand"))
+
+    def run(model, x: np.ndarray) -> dict[str, np.ndarray]:
+        return dict(zip(["centers", "sizes"], ort.InferenceSession(model.SerializeToString()).run(["centers", "sizes"], {"input": x})))
+
+    trained = meta(onnx.load(str(DEFAULT_DETECTOR))).input_size
     model = resized(onnx.load(str(DEFAULT_DETECTOR)), 224)
-    meta = ModelMeta.from_json(next(p.value for p in model.metadata_props if p.key == "livehand"))
-    assert meta.input_size == 224
+    assert meta(model).input_size == 224
     x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32)
-    out = dict(zip(["centers", "sizes"], ort.InferenceSession(model.SerializeToString()).run(["centers", "sizes"], {"input": x})))
+    out = run(model, x)
     assert out["centers"].shape == (1, 1, 56, 56)
-    raw = onnx.load(str(DEFAULT_DETECTOR))
-    raw.graph.input[0].type.tensor_type.shape.dim[2].dim_value = 224
-    raw.graph.input[0].type.tensor_type.shape.dim[3].dim_value = 224
-    for o in raw.graph.output:
-        o.type.tensor_type.shape.dim[2].dim_value = o.type.tensor_type.shape.dim[3].dim_value = 56
-    sizes_raw = ort.InferenceSession(raw.SerializeToString()).run(["sizes"], {"input": x})[0]
-    trained = ModelMeta.from_json(next(p.value for p in raw.metadata_props if p.key == "livehand")).input_size
+    sizes_raw = run(with_input_size(onnx.load(str(DEFAULT_DETECTOR)), 224), x)["sizes"]
     np.testing.assert_allclose(out["sizes"], sizes_raw * trained / 224, rtol=1e-5, atol=1e-6)
