@@ -29,3 +29,25 @@ def test_manifest_jobs_keep_only_the_asked_sources(tmp_path):
     (tmp_path / "manifest.csv").write_text("file,source,licence\na/1.jpg,a,x\nb/2.jpg,b,y\n")
     assert manifest_jobs(tmp_path) == [(str(tmp_path), "a/1.jpg", "a"), (str(tmp_path), "b/2.jpg", "b")]
     assert manifest_jobs(tmp_path, ["b"]) == [(str(tmp_path), "b/2.jpg", "b")]
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_a_point_found_in_the_padded_photo_maps_back_onto_the_photos_pixel(mirrored):
+    from train.pseudolabel import pad_border
+
+    w, h, x_px, y_px = 300, 200, 10.5, 190.0
+    b = pad_border(w, h, 0.5)
+    assert b == 150
+    big_w, big_h = w + 2 * b, h + 2 * b
+    shown_x = b + x_px if not mirrored else big_w - (b + x_px)  # where the point is in what MediaPipe saw
+    hand = teacher_hand("Left", 0.9, [(shown_x / big_w, (b + y_px) / big_h)], w, h, mirrored, border=b)
+    assert hand["keypoints"] == [[x_px, y_px]]
+
+
+def test_unlabelled_images_are_those_listed_without_a_hand(tmp_path):
+    from train.pseudolabel import unlabelled_images
+
+    labels = tmp_path / "l.jsonl"
+    labels.write_text('{"image": "a.jpg", "hands": []}\n{"image": "b.jpg", "hands": [{"side": "left"}]}\n'
+                      '{"image": "c.jpg", "error": "unreadable"}\n')
+    assert unlabelled_images(labels) == {"a.jpg", "c.jpg"}

@@ -139,17 +139,17 @@ def _scenes(cfg: TrainConfig) -> dict | None:
 
 def _datasets(cfg: TrainConfig, meta: ModelMeta):
     train, val = _split(cfg)
+    return make_dataset(cfg, meta, train, augment(cfg)), make_dataset(cfg, meta, val, None)
+
+
+def make_dataset(cfg: TrainConfig, meta: ModelMeta, data: dict, aug):
+    """The dataset over `data` (rows from _split): augmented for training, plain (aug None) for validation."""
     if cfg.kind == "landmarks":
-        scenes = _scenes(cfg)
-        make = lambda d, aug: HandCropDataset(d, cfg.input_size, cfg.out_stride, cfg.sigma, cfg.box_scale,  # noqa: E731
-                                              meta.mean, meta.std, aug, seed=cfg.seed, keyable=d["keyable"],
-                                              scenes=scenes if aug else None)
-    else:
-        backgrounds = Backgrounds.default() if cfg.p_key or cfg.p_fill_background else None
-        make = lambda d, aug: FrameDataset(d, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,  # noqa: E731
-                                           p_mosaic=0.5 if aug else 0.0, seed=cfg.seed,
-                                           keyable=d["keyable"], backgrounds=backgrounds)
-    return make(train, augment(cfg)), make(val, None)
+        return HandCropDataset(data, cfg.input_size, cfg.out_stride, cfg.sigma, cfg.box_scale, meta.mean, meta.std,
+                               aug, seed=cfg.seed, keyable=data["keyable"], scenes=_scenes(cfg) if aug else None)
+    backgrounds = Backgrounds.default() if cfg.p_key or cfg.p_fill_background else None
+    return FrameDataset(data, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,
+                        p_mosaic=0.5 if aug else 0.0, seed=cfg.seed, keyable=data["keyable"], backgrounds=backgrounds)
 
 
 def augment(cfg: TrainConfig) -> CropAugment:

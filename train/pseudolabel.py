@@ -5,6 +5,11 @@ its own venv). MediaPipe assumes a mirrored selfie image; these photos are not m
 "Left"/"Right" is swapped to name the person's own hand. Every detection is kept with its scores;
 training filters on them. --flip labels the mirrored photo and maps the result back (keypoints
 and side): a second opinion from the same teacher, for judging how consistent its labels are.
+--pad F shows the teacher the photo inside a black border F times its longer side on every side:
+its palm detector misses hands that fill the frame or run off its edge (most of the training
+photos it found no hand in), and finds many of them with room around; keypoints come back in the
+photo's own pixels (those beyond its edge too). --unlabelled-in LABELS takes only the photos that
+LABELS gives no hand.
 
     python -m train.pseudolabel ../shared/data/real --out train/labels/real_mediapipe.jsonl --workers 2
 """
@@ -39,29 +44,44 @@ def manifest_jobs(root: Path, sources: list[str] | None = None) -> list[tuple[st
 
 
 def teacher_hand(label: str, score: float, xy_norm: list[tuple[float, float]], w: int, h: int,
-                 mirrored: bool) -> dict:
-    """One MediaPipe hand -> a livehand label dict, in the unmirrored photo's pixels.
+                 mirrored: bool, border: int = 0) -> dict:
+    """One MediaPipe hand -> a livehand label dict, in the unmirrored, unpadded w x h photo's pixels.
 
     MediaPipe assumes a selfie (mirrored) image: its "Right" is the person's left in an unmirrored
     photo, and the person's right when we mirrored the photo ourselves. Normalized x spans the
-    image's extent [0, w], so mirroring maps x * w to w - x * w."""
+    shown image's extent [0, W] (W = w + 2 * border), so mirroring maps x * W to W - x * W; the
+    border is then taken off both axes."""
     right = (label == "Right") == mirrored
+    big_w, big_h = w + 2 * border, h + 2 * border
     return {"side": "right" if right else "left", "side_score": round(score, 4),
-            "keypoints": [[round(w - x * w if mirrored else x * w, 2), round(y * h, 2)] for x, y in xy_norm]}
+            "keypoints": [[round((big_w - x * big_w if mirrored else x * big_w) - border, 2),
+                           round(y * big_h - border, 2)] for x, y in xy_norm]}
 
 
-def label_image(job: tuple[str, str, str, bool]) -> dict:
-    root, rel, source, mirrored = job
+def pad_border(w: int, h: int, pad: float) -> int:
+    """Border width in px for --pad: pad times the photo's longer side."""
+    return int(round(pad * max(w, h)))
+
+
+def label_image(job: tuple[str, str, str, bool, float]) -> dict:
+    root, rel, source, mirrored, pad = job
     image = cv2.imread(str(Path(root) / rel))
     if image is None:
         return {"image": rel, "source": source, "error": "unreadable"}
     h, w = image.shape[:2]
-    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    b = pad_border(w, h, pad)
+    rgb = cv2.copyMakeBorder(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), b, b, b, b, cv2.BORDER_CONSTANT, value=0)
     result = _hands.process(rgb[:, ::-1].copy() if mirrored else rgb)
     hands = [teacher_hand(handed.classification[0].label, handed.classification[0].score,
-                          [(p.x, p.y) for p in lms.landmark], w, h, mirrored)
+                          [(p.x, p.y) for p in lms.landmark], w, h, mirrored, border=b)
              for lms, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or [])]
     return {"image": rel, "source": source, "width": w, "height": h, "hands": hands}
+
+
+def unlabelled_images(labels: Path) -> set[str]:
+    """Images a JSON-lines label file lists with no hand."""
+    rows = (json.loads(line) for line in labels.read_text().splitlines() if line.strip())
+    return {r["image"] for r in rows if not r.get("hands")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,9 +91,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--complexity", type=int, default=1)
     parser.add_argument("--flip", action="store_true", help="label the mirrored photos (mapped back)")
+    parser.add_argument("--pad", type=float, default=0.0, help="black border, times the longer side, on every side")
     parser.add_argument("--sources", nargs="*", default=None, help="only these sources (default: all)")
+    parser.add_argument("--unlabelled-in", type=Path, default=None,
+                        help="only the photos this label file gives no hand")
     args = parser.parse_args(argv)
-    jobs = [(*job, args.flip) for job in manifest_jobs(args.root, args.sources)]
+    keep = unlabelled_images(args.unlabelled_in) if args.unlabelled_in else None
+    jobs = [(*job, args.flip, args.pad) for job in manifest_jobs(args.root, args.sources)
+            if keep is None or job[1] in keep]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     found = 0
     with mp.Pool(args.workers, initializer=_init, initargs=(args.complexity,)) as pool, \
