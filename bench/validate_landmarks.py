@@ -21,11 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from train.export import load_checkpoint  # noqa: E402
-from train.loop import TrainConfig, _meta, _split, make_dataset, validate  # noqa: E402
-
-
-def rows_of(data: dict, keep: np.ndarray) -> dict:
-    return {k: v[keep] for k, v in data.items()}
+from train.loop import TrainConfig, _meta, _split, make_dataset, take_rows, validate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg.val_samples = 10 ** 9  # every validation row, in a fixed order
     _, val = _split(cfg)
     apart = np.isin(val["source"], args.apart)
-    groups = {"others": rows_of(val, ~apart), "apart": rows_of(val, apart)}
+    groups = {"others": take_rows(val, ~apart), "apart": take_rows(val, apart)}
     meta = _meta(cfg)
     datasets = {name: make_dataset(cfg, meta, rows, None) for name, rows in groups.items()}
     results = {}

@@ -18,10 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def hand_size(keypoints: np.ndarray) -> float:
-    """Longer side of the keypoints' box, float[K, 2] -> px."""
-    return float(np.ptp(keypoints, axis=0).max())
+from livehand.metrics import hand_size, point_errors
 
 
 def agreed_hands(first: list[dict], second: list[dict], width: int, height: int,
@@ -33,10 +30,10 @@ def agreed_hands(first: list[dict], second: list[dict], width: int, height: int,
     out = []
     for hand in first:
         a = np.asarray(hand["keypoints"], np.float64)[:, :2]
+        every = np.ones(len(a), bool)
         best, best_d = None, max_dist
         for j, other in enumerate(second):
-            b = np.asarray(other["keypoints"], np.float64)[:, :2]
-            d = float(np.median(np.linalg.norm(a - b, axis=1))) / max(hand_size(a), 1e-6)
+            d = float(np.median(point_errors(a, np.asarray(other["keypoints"]), every))) / hand_size(a, every)
             if j not in taken and other["side"] == hand["side"] and d < best_d:
                 best, best_d = j, d
         if best is None:

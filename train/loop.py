@@ -117,14 +117,18 @@ def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     in_play = ~np.isin(source, cfg.eval_sources)
     val = validation_rows(source, cfg.eval_sources, cfg.val_fraction)
     train = in_play & ~val & (np.isin(source, cfg.train_sources) if cfg.train_sources else True)
-    pick = lambda m: {k: v[m] for k, v in data.items()}  # noqa: E731
     print(f"shards: {[p.stem for p in paths]}; train {int(train.sum())}, validation {int(val.sum())}; "
           f"eval sources left out: {', '.join(cfg.eval_sources)}")
     if not train.any() or not val.any():
         raise SystemExit(f"no training or no validation samples in {cfg.data} (train_sources {cfg.train_sources})")
     data["keyable"] = np.isin(source, cfg.key_sources)
     data["source"] = source
-    return pick(train), pick(val)
+    return take_rows(data, train), take_rows(data, val)
+
+
+def take_rows(data: dict, keep: np.ndarray) -> dict:
+    """The rows `keep` (bool[N]) of every array in a shard dict."""
+    return {k: v[keep] for k, v in data.items()}
 
 
 def _scenes(cfg: TrainConfig) -> dict | None:
