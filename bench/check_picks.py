@@ -1,11 +1,11 @@
 """Check that what ships is what the validation sweeps pick now; one line and exit 1 if not.
 
-    python bench/check_picks.py DETECTOR_SWEEP.json START_PRESENCE.json
+    python bench/check_picks.py DETECTOR_SWEEP.json START_PRESENCE.json SECOND_LOOK.json
 
-bench/refresh_results.sh runs it right after the two sweeps, before measuring anything: a
-retrained landmark model can move the detector's threshold and passes (bench/detector_sweep.py)
-and its own start presence (bench/start_presence.py), and figures measured with stale settings
-would not be the shipped product's.
+bench/refresh_results.sh runs it right after the sweeps, before measuring anything: a
+retrained model can move the detector's threshold and passes (bench/detector_sweep.py), the
+landmark model's own start presence (bench/start_presence.py) and the still-image second look
+(bench/second_look.py), and figures measured with stale settings would not be the shipped product's.
 """
 from __future__ import annotations
 
@@ -16,12 +16,22 @@ from pathlib import Path
 from livehand.backends.base import load_backend
 from livehand.detect import DETECT_MARGINS, DETECT_THRESHOLD
 from livehand.models import DEFAULT_LANDMARKS
+from livehand.tracking import TrackerConfig
 
 
 def mismatches(sweep_pick: dict, start_pick: float, threshold: float, margins: tuple[float, ...],
-               start_presence: float | None) -> list[str]:
+               start_presence: float | None, look_pick: dict | None = None,
+               look: tuple[float, float] = (TrackerConfig.second_look, TrackerConfig.second_look_accept),
+               start_look_pick: dict | None = None,
+               start_look: tuple[float, float] = (TrackerConfig.start_second_look,
+                                                  TrackerConfig.start_second_look_accept)) -> list[str]:
     """The sweeps' picks against the shipped settings -> one message per difference."""
     out = []
+    if look_pick is not None and (look_pick["second_look"], look_pick["second_look_accept"]) != tuple(look):
+        out.append(f"second look pick {look_pick}, livehand/tracking.py ships {look}")
+    if start_look_pick is not None and (start_look_pick["start_second_look"],
+                                        start_look_pick["start_second_look_accept"]) != tuple(start_look):
+        out.append(f"video second look pick {start_look_pick}, livehand/tracking.py ships {start_look}")
     if (sweep_pick["threshold"], tuple(sweep_pick["margins"])) != (threshold, tuple(margins)):
         out.append(f"detector sweep picks threshold {sweep_pick['threshold']} with margins {sweep_pick['margins']}, "
                    f"livehand/detect.py ships {threshold} with {list(margins)}")
@@ -31,9 +41,10 @@ def mismatches(sweep_pick: dict, start_pick: float, threshold: float, margins: t
 
 
 def main() -> None:
-    sweep, start = (json.loads(Path(p).read_text()) for p in sys.argv[1:3])
+    sweep, start, look = (json.loads(Path(p).read_text()) for p in sys.argv[1:4])
     problems = mismatches(sweep["pick"], start["pick"], DETECT_THRESHOLD, DETECT_MARGINS,
-                          load_backend(DEFAULT_LANDMARKS).meta.start_presence)
+                          load_backend(DEFAULT_LANDMARKS).meta.start_presence, look["pick"],
+                          start_look_pick=start.get("second_look_pick"))
     for p in problems:
         print(f"check_picks: {p}", file=sys.stderr)
     if problems:

@@ -23,7 +23,7 @@ from livehand.detect import (DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, 
                              VIDEO_DETECT_THRESHOLD, box_iou,
                              detect_hands)
 from livehand.hand import Hand, box_of
-from livehand.landmarks import Crop, run_landmarks
+from livehand.landmarks import Crop, LandmarkResult, run_landmarks
 from livehand.preprocess import box_from_keypoints
 from livehand.matching import greedy_match
 from livehand.smoothing import DEFAULT_DT, JitterMeter, OneEuroFilter, OneEuroParams
@@ -58,6 +58,12 @@ class TrackerConfig:
     crop_hold: float = 0.06         # keep last frame's crop while the new one is within this share
                                     #   of its side (centre, size, angle): a still hand, still input
     refine: bool = True             # static mode: a second pass on the rotated keypoint crop
+    second_look: float = 0.1        # static mode: a detection whose unrotated crop scores at least
+    second_look_accept: float = 0.9  #   this (under min_presence) gets the upright pass too, and is a
+                                    #   hand if that scores second_look_accept (1.0: off; picked on
+                                    #   the validation rows by bench/second_look.py)
+    start_second_look: float = 0.2  # video: the same for a new track's detection under start_presence
+    start_second_look_accept: float = 0.95  # (1.0: off; bench/start_presence.py picks the pair)
     flip_test: bool = True          # run each crop mirrored too and average (2x model work)
     detect_tiles: bool = False      # detector also on overlapping windows, for small hands
     min_crop: float = 24.0          # smallest crop side in frame px
@@ -265,7 +271,10 @@ class HandTracker:
         n_old = len(self.tracks)
         alive = [i for i in range(n_old) if res.presence[i] >= cfg.min_presence
                  and self.tracks[i].unconfirmed < cfg.max_unconfirmed]
-        fresh = [i for i in range(n_old, len(res.presence)) if res.presence[i] >= max(cfg.start_presence, cfg.min_presence)]
+        start = max(cfg.start_presence, cfg.min_presence)
+        res = self._second_look(frame, res, [i for i in range(n_old, len(res.presence))
+                                             if cfg.start_second_look <= res.presence[i] < start], timings)
+        fresh = [i for i in range(n_old, len(res.presence)) if res.presence[i] >= start]
         fresh.sort(key=lambda i: -res.presence[i])
         # Older tracks first, so a duplicate keeps the id the hand already had.
         candidates = alive + fresh
@@ -289,6 +298,22 @@ class HandTracker:
             tr.side = side
         self.tracks = tracks
         return [Hand(tr.output.copy(), tr.score, tr.side, box_of(tr.output), tr.id) for tr in tracks]
+
+    def _second_look(self, frame: np.ndarray, res: LandmarkResult, unsure: list[int],
+                     timings: dict[str, float]) -> LandmarkResult:
+        """New detections the model was unsure of on their unrotated box crop: run the upright crop
+        their keypoints give; where that scores start_second_look_accept, it replaces the first
+        look (presence included, so it starts a track). Others keep their first look."""
+        if not unsure:
+            return res
+        cfg = self.config
+        crops = [crop_from_keypoints(res.keypoints[i], self.box_scale, cfg.min_crop) for i in unsure]
+        again = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
+        kps, presence, right = res.keypoints.copy(), res.presence.copy(), res.right.copy()
+        for j, i in enumerate(unsure):
+            if again.presence[j] >= cfg.start_second_look_accept:
+                kps[i], presence[i], right[i] = again.keypoints[j], again.presence[j], again.right[j]
+        return LandmarkResult(kps, presence, right)
 
     def _detector_due(self) -> bool:
         """No hands: every frame (the landmark model is idle, so the time is free). Hands missing or
@@ -389,12 +414,17 @@ class HandTracker:
         # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
         crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]
         res = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
-        found = np.flatnonzero(res.presence >= cfg.min_presence)
+        # A hand seen from an odd angle in an unrotated box can score low there and high once
+        # upright (validation rows: 8 of the 10 hands the detector found and the pipeline lost).
+        sure = res.presence >= cfg.min_presence
+        unsure = ~sure & (res.presence >= cfg.second_look) if cfg.refine else np.zeros_like(sure)
+        found = np.flatnonzero(sure | unsure)
         kps, presence, right = res.keypoints[found], res.presence[found], res.right[found]
         if cfg.refine and len(found):
             crops = [crop_from_keypoints(k, self.box_scale, cfg.min_crop) for k in kps]
             res = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
-            ok = res.presence >= cfg.min_presence
+            ok = res.presence >= np.where(unsure[found], max(cfg.second_look_accept, cfg.min_presence),
+                                          cfg.min_presence)
             kps, presence, right = res.keypoints[ok], res.presence[ok], res.right[ok]
         order = np.argsort(-presence, kind="stable")  # the surer hand wins a duplicate
         keep = order[merge_duplicates(kps[order], cfg.merge_distance, cfg.merge_iou)][: self.max_hands]

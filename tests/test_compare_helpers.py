@@ -199,3 +199,34 @@ def test_pick_check_names_each_setting_that_differs_from_the_sweeps():
     assert len(mismatches(pick, 0.5, 0.15, (0.0,), 0.5)) == 1
     assert len(mismatches(pick, 0.6, 0.25, (0.0, 0.25), 0.5)) == 2
     assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), None)) == 1
+    look = {"second_look": 0.1, "second_look_accept": 0.9}
+    assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.1, 0.9)) == []
+    assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.2, 0.9))) == 1
+    start_look = {"start_second_look": 0.2, "start_second_look_accept": 0.95}
+    assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.1, 0.9), start_look, (0.2, 0.95)) == []
+    assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.1, 0.9), start_look, (1.0, 1.0))) == 1
+
+
+def test_video_second_look_sweep_counts_and_pick():
+    from bench.start_presence import pick_second_look, second_look_table
+
+    presence = np.array([0.9, 0.3, 0.3, 0.1])
+    second = np.array([1.0, 0.97, 0.97, 0.99])
+    is_hand = np.array([True, True, False, True])
+    rows = second_look_table(presence, second, is_hand, np.ones(4), start=0.5, detect_threshold=0.25)
+    off = rows[0]
+    assert (off["start_second_look"], off["hands_started"], off["non_hands_started"]) == (1.0, 1, 0)
+    at = {(r["start_second_look"], r["start_second_look_accept"]): r for r in rows}
+    assert (at[0.2, 0.95]["hands_started"], at[0.2, 0.95]["non_hands_started"]) == (2, 1)  # net level with off
+    assert (at[0.05, 0.95]["hands_started"], at[0.05, 0.95]["non_hands_started"]) == (3, 1)
+    assert pick_second_look(rows) == {"start_second_look": 0.1, "start_second_look_accept": 0.95}  # 0.1 >= 0.1
+    assert pick_second_look(rows[:1] + [r for r in rows if r["start_second_look"] == 0.2])["start_second_look"] == 1.0
+
+
+def test_second_look_pick_prefers_net_then_the_higher_floor_and_accept():
+    from bench.second_look import pick
+
+    row = lambda f, a, found, extra: {"second_look": f, "second_look_accept": a, "found": found, "extra": extra}
+    assert pick([row(0.1, 0.9, 642, 17), row(0.05, 0.9, 642, 17), row(0.1, 0.5, 643, 24)]) == row(0.1, 0.9, 642, 17)
+    assert pick([row(0.1, 0.9, 642, 17), row(0.1, 0.95, 642, 17)])["second_look_accept"] == 0.95
+    assert pick([row(0.3, 0.9, 630, 10), row(0.1, 0.9, 642, 17)])["found"] == 642

@@ -75,6 +75,16 @@ def test_exact_scores_with_the_fake_tracker(labelled, models, tmp_path):
     assert [row.split()[0] for row in table[2:5]] == ["s1", "s2", "all"]
 
 
+def test_table_shows_found_to_two_decimals_and_extra_hands():
+    from livehand.cli.evaluate import format_table
+    from livehand.metrics import summarize
+
+    summary = {**summarize([]), "images": 733, "hands": 794, "found_rate": 754 / 794, "extra_hands": 23,
+               "ms_per_image": 22.0}
+    row = format_table({"all": summary}).splitlines()[1].split()
+    assert row[:5] == ["all", "733", "794", "94.96%", "23"]  # not "95.0%": one hand short of 95
+
+
 def test_sources_and_limit_filter(labelled, models, tmp_path):
     out = tmp_path / "report.json"
     _ok(cli("eval", "--labels", str(labelled / "labels.jsonl"), *models, "--json", str(out),

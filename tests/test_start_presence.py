@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bench.start_presence import first_crop_presence, pick, sweep_table
 from test_tracking import RIGHT, FakeDetector, FakeLandmarks, make_hand, render
@@ -11,11 +12,14 @@ def test_each_detection_gets_its_first_crop_presence_and_whether_it_is_a_labelle
     whole, occluded = make_hand((200.0, 240.0), 120.0), make_hand((470.0, 240.0), 120.0)[:14]
     frame = render([(whole, RIGHT), (occluded, RIGHT - 60)])
     labelled = np.array([[*whole.min(0), *whole.max(0)]])  # only the whole hand is labelled
-    presence, is_hand, scores = first_crop_presence(FakeLandmarks(), FakeDetector(), frame, labelled, flip_test=False)
+    presence, is_hand, scores, second = first_crop_presence(FakeLandmarks(), FakeDetector(), frame, labelled,
+                                                            flip_test=False)
     order = np.argsort(-presence)
     np.testing.assert_allclose(presence[order], [1.0, 14 / 21], atol=1e-6)  # the fake: share of dots seen
     assert is_hand[order].tolist() == [True, False] and len(scores) == 2
-    presence, is_hand, _ = first_crop_presence(FakeLandmarks(), FakeDetector(), frame, np.zeros((0, 4)),
+    # The upright crop from the first crop's keypoints still sees every dot of the whole hand.
+    assert second.shape == (2,) and second[order][0] == pytest.approx(1.0, abs=1e-6)
+    presence, is_hand, _, _ = first_crop_presence(FakeLandmarks(), FakeDetector(), frame, np.zeros((0, 4)),
                                             flip_test=False)
     assert len(presence) == 2 and not is_hand.any()
 

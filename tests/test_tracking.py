@@ -427,6 +427,49 @@ def test_static_mode_is_independent_per_image():
     assert tracker(static=True)[0].process(np.zeros((120, 160, 3), np.uint8), 0.0) == []
 
 
+class ScheduledPresence(FakeLandmarks):
+    """The fake's keypoints, with the presence of each batch call taken from a list."""
+
+    def __init__(self, presences: list[float]):
+        super().__init__()
+        self.presences = list(presences)
+
+    def infer(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        out = super().infer(batch)
+        out["presence"] = np.full(len(batch), self.presences[len(self.batches) - 1], np.float32)
+        return out
+
+
+@pytest.mark.parametrize("presences, tuning, found, passes", [
+    ([0.3, 0.95], {}, 1, 2),                           # low on the box crop, sure once upright
+    ([0.3, 0.6], {}, 0, 2),                            # upright but not sure enough
+    ([0.05, 0.95], {}, 0, 1),                          # under the floor: no second pass
+    ([0.3, 0.95], {"second_look": 1.0}, 0, 1),         # second look off
+    ([0.7, 0.6], {}, 1, 2),                            # a sure hand needs only min_presence
+])
+def test_still_image_second_look(presences, tuning, found, passes):
+    lm, det = ScheduledPresence(presences), FakeDetector()
+    trk = HandTracker(lm, det, max_hands=2, static=True, flip_test=False, second_look_accept=0.9,
+                      **{"second_look": 0.1, **tuning})
+    hands = trk.process(render([(make_hand((250.0, 240.0), 150.0, 60.0), RIGHT)]), 0.0)
+    assert len(hands) == found and len(lm.batches) == passes
+
+
+@pytest.mark.parametrize("presences, tuning, started, passes", [
+    ([0.3, 0.97], {}, 1, 2),                           # unsure on the box crop, sure once upright
+    ([0.3, 0.9], {}, 0, 2),                            # upright, but under the accept level
+    ([0.1, 0.97], {}, 0, 1),                           # under the floor: no second pass
+    ([0.3, 0.97], {"start_second_look": 1.0}, 0, 1),   # off
+    ([0.6, 0.2], {}, 1, 1),                            # over the start presence: no second pass
+])
+def test_video_second_look_for_a_new_track(presences, tuning, started, passes):
+    lm, det = ScheduledPresence(presences), FakeDetector()
+    trk = HandTracker(lm, det, max_hands=1, flip_test=False, start_presence=0.5, start_second_look_accept=0.95,
+                      **{"start_second_look": 0.2, **tuning})
+    hands = trk.process(render([(make_hand((250.0, 240.0), 150.0, 60.0), RIGHT)]), 0.0)
+    assert len(hands) == started and len(lm.batches) == passes
+
+
 def test_unknown_tuning_name_is_an_error():
     with pytest.raises(TypeError):
         tracker(min_presense=0.3)

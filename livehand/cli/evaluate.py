@@ -119,12 +119,14 @@ def _fmt(value, spec: str) -> str:
 
 
 def format_table(rows: dict[str, dict]) -> str:
-    """{set name: summary} -> an aligned text table."""
-    head = ("set", "images", "hands", "found", "EPE px", "NME", "NME s/m/l", "PCK.05", "PCK.1", "PCK.2", "ms/img")
+    """{set name: summary} -> an aligned text table. Found to two decimals: at one, 754 of 794
+    hands (94.96%) printed as 95.0%, which reads as a bar met."""
+    head = ("set", "images", "hands", "found", "extra", "EPE px", "NME", "NME s/m/l", "PCK.05", "PCK.1", "PCK.2", "ms/img")
     lines = [head]
     for name, s in rows.items():
         sizes = "/".join(_fmt(s["nme_by_size"][b]["nme"], ".3f") for b, _, _ in metrics.SIZE_BUCKETS)
-        lines.append((name, str(s["images"]), str(s["hands"]), _fmt(s["found_rate"], ".1%"),
+        lines.append((name, str(s["images"]), str(s["hands"]), _fmt(s["found_rate"], ".2%"),
+                      str(s["extra_hands"]),
                       _fmt(s["epe_px"], ".2f"), _fmt(s["nme"], ".3f"), sizes,
                       *(_fmt(s["pck"][str(t)], ".3f") for t in metrics.PCK_THRESHOLDS),
                       _fmt(s["ms_per_image"], ".1f")))
