@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from livehand.backends.base import load_backend
-from livehand.detect import DETECT_MARGINS, MARGIN_MIN_SIDE, detect_hands
+from livehand.detect import DETECT_FLIP_TEST, DETECT_MARGINS, MARGIN_MIN_SIDE, detect_hands
 from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.tracking import HandTracker, match_boxes
 from train.data.crops import load_shards
@@ -104,14 +104,15 @@ def validation_frames(folder: Path, fraction: float = TrainConfig.val_fraction) 
 
 def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np.ndarray]],
           tiles: bool = False, margin_sets: tuple[tuple[float, ...], ...] = (DETECT_MARGINS,),
-          margin_min_side: float = MARGIN_MIN_SIDE) -> dict:
+          margin_min_side: float = MARGIN_MIN_SIDE, flip_test: bool = DETECT_FLIP_TEST) -> dict:
     """Per margin set and threshold: the detector alone (recall, false detections per image) and the
     whole single-image pipeline (hands found and extra hands after the landmark model's presence
     check)."""
     det, lm = load_backend(detector), load_backend(landmarks)
     grid = [(m, t) for m in margin_sets for t in THRESHOLDS]
     trackers = {(m, t): HandTracker(lm, det, max_hands=2, static=True, detect_threshold=t, detect_margins=m,
-                                    detect_margin_min_side=margin_min_side, detect_tiles=tiles) for m, t in grid}
+                                    detect_margin_min_side=margin_min_side, detect_tiles=tiles,
+                                    detect_flip_test=flip_test) for m, t in grid}
     counts = {k: dict.fromkeys(("found", "false", "pipeline_found", "pipeline_extra"), 0) for k in grid}
     by_size = {k: np.zeros((len(SIZE_BINS) - 1, 2), int) for k in grid}
     hands = n_images = 0
@@ -119,7 +120,7 @@ def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np
         n_images += 1
         hands += len(gt)
         detections = {m: detect_hands(det, image, threshold=min(THRESHOLDS), tiles=tiles, margins=m,
-                                   margin_min_side=margin_min_side)
+                                   margin_min_side=margin_min_side, flip_test=flip_test)
                       for m in margin_sets}
         for (m, t), c in counts.items():
             boxes, scores = detections[m]
@@ -136,7 +137,7 @@ def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np
               "false_per_image": round(c["false"] / n_images, 2),
               **{k: c[k] for k in ("pipeline_found", "pipeline_extra")},
               "recall_by_size": size_table(by_size[m, t])} for (m, t), c in counts.items()]
-    return {"detector": str(detector), "landmarks": str(landmarks), "tiles": tiles,
+    return {"detector": str(detector), "landmarks": str(landmarks), "tiles": tiles, "flip_test": flip_test,
             "margin_min_side": margin_min_side, "hands": hands,
             "images": n_images, "sweep": table}
 
@@ -155,12 +156,15 @@ def main() -> None:
                         f"{','.join(map(str, DETECT_MARGINS))} with --labels)")
     p.add_argument("--margin-min-side", type=float, default=MARGIN_MIN_SIDE,
                    help="smallest box a margin pass keeps, as a share of the frame's longer side")
+    p.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=DETECT_FLIP_TEST,
+                   help="detector also on the mirrored image, outputs averaged (detect_hands flip_test)")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     images = labelled_images(args.labels) if args.labels else validation_frames(args.frames)
     margin_sets = tuple(args.margin_sets or (MARGIN_SETS if args.frames else (DETECT_MARGINS,)))
     result = {"data": str(args.labels or f"{args.frames} (validation rows)"),
-              **sweep(args.detector, args.model, images, args.tiles, margin_sets, args.margin_min_side)}
+              **sweep(args.detector, args.model, images, args.tiles, margin_sets, args.margin_min_side,
+                       args.flip_test)}
     print(f"{result['hands']} hands in {result['images']} images ({result['data']}), detector {args.detector}")
     n = result["hands"]
     for r in result["sweep"]:

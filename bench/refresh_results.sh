@@ -33,6 +33,8 @@ done
 $PY bench/model_latency.py --models /tmp/livehand_variants/{lm,lm_fp16,lm_int8}.onnx --json $R/model_latency_variants.json
 $LH bench --video ../shared/data/video/human_hand_video.mp4 --json > $R/bench_human_hand_video.json
 $LH bench --video ../shared/data/video/asl_hand.25fps.mp4 --json > $R/bench_asl_hand.json
+$LH bench --video ../shared/data/video/human_hand_video.mp4 --live --json > $R/bench_live_human_hand_video.json
+$LH bench --video ../shared/data/video/asl_hand.25fps.mp4 --live --json > $R/bench_live_asl_hand.json
 $PY bench/detector_sweep.py --labels data/eval/real_heldout.jsonl --json $R/detector_sweep.json
 $PY bench/acceptance.py --json $R/acceptance.json
 $PY bench/two_hands.py > $R/two_hands.json

@@ -44,6 +44,9 @@ VIDEO_DETECT_MARGINS: tuple[float, ...] = (0.0,)
 # small ones it finds are the plain pass's to find (one scale range per pass, as in SNIP).
 # 0 keeps every box, as the margin passes measured first did.
 MARGIN_MIN_SIDE = 0.3
+# Still images: the detector also sees the mirrored frame and the two outputs are averaged
+# (`average_mirrored`). Off: on the validation rows it finds fewer hands net of false ones (docs/model.md).
+DETECT_FLIP_TEST = False
 MAX_DETECTIONS = 8
 NMS_IOU = 0.5
 
@@ -136,18 +139,28 @@ def decode_detections(centers: np.ndarray, sizes: np.ndarray, affine_inv: np.nda
     return merge_detections(boxes, heat[ys, xs], max_det, nms_iou)
 
 
+def average_mirrored(maps: np.ndarray, n: int) -> np.ndarray:
+    """float[2n, C, h, w] outputs for n inputs then the same inputs mirrored left-right -> float[n, C, h, w]:
+    each mirrored map flipped back and averaged in (CenterNet's flip test). Column j of a mirrored
+    map is column w-1-j of the original: with cell centres at (j + 0.5) * stride - 0.5 both mean
+    the same input pixel, and a box's width and height do not change under a mirror."""
+    maps = np.asarray(maps, np.float32)
+    return 0.5 * (maps[:n] + maps[n:, ..., ::-1])
+
+
 def detect_hands(backend: Backend, frame_bgr: np.ndarray, timings: dict[str, float] | None = None,
                  threshold: float = DETECT_THRESHOLD, max_det: int = MAX_DETECTIONS, tiles: bool = False,
-                 margins: tuple[float, ...] = DETECT_MARGINS, margin_min_side: float = MARGIN_MIN_SIDE
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 margins: tuple[float, ...] = DETECT_MARGINS, margin_min_side: float = MARGIN_MIN_SIDE,
+                 flip_test: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """uint8[H, W, 3] BGR frame -> (boxes float32[N, 4] frame px, scores float32[N]).
 
     margins: one whole-frame pass per margin (black border, a share of the frame's longer side,
     `letterbox_affine`); a pass with a margin keeps boxes at least margin_min_side of the frame's
     longer side. tiles: also run the detector on overlapping windows (`tile_windows`),
     for small hands; detections cut by a window's inner edge are dropped. All passes go in one
-    batch, and their detections are merged by score with the same NMS. timings (optional) gets
-    preprocess, inference and decode seconds added."""
+    batch, and their detections are merged by score with the same NMS. flip_test: every pass also
+    runs mirrored, and its outputs are averaged in (`average_mirrored`; 2x detector work).
+    timings (optional) gets preprocess, inference and decode seconds added."""
     meta = backend.meta
     t0 = time.perf_counter()
     h, w = frame_bgr.shape[:2]
@@ -156,7 +169,11 @@ def detect_hands(backend: Backend, frame_bgr: np.ndarray, timings: dict[str, flo
     affines += [crop_affine(win[:2], win[2], 0.0, meta.input_size) for win in windows]
     batch = normalize(warp_crops(frame_bgr, np.stack(affines), meta.input_size), meta.mean, meta.std)
     t1 = time.perf_counter()
-    out = backend.infer(batch)
+    if flip_test:
+        out = backend.infer(np.ascontiguousarray(np.concatenate([batch, batch[..., ::-1]])))
+        out = {k: average_mirrored(v, len(batch)) for k, v in out.items()}
+    else:
+        out = backend.infer(batch)
     t2 = time.perf_counter()
     found = [decode_detections(out["centers"][i], out["sizes"][i], invert_affine(m), threshold, max_det, meta.stride)
              for i, m in enumerate(affines)]

@@ -87,6 +87,18 @@ def test_bench_json(video, models):
     assert report["stages_ms"]["draw"]["p95_ms"] >= report["stages_ms"]["draw"]["p50_ms"] >= 0
     assert report["model"] == "random-landmarks" and report["backend"].startswith("onnxruntime")
     assert report["detector_fraction"] == pytest.approx(0.1)  # the fake detects on its first frame only
+    assert report["live"] is False and report["dropped"] == 0
+
+
+def test_bench_live_plays_the_file_at_its_frame_rate(video, models):
+    """--live: the 24-frame, 30 fps clip takes at least its 0.77 s of media time (every-frame mode
+    takes what the machine needs), and every frame is either processed or counted as dropped."""
+    res = cli("bench", "--video", str(video), "--json", "--live", *models, fake=True)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["live"] is True and report["frames"] + report["dropped"] == 24
+    assert report["wall_s"] >= 23 / 30 - 0.01
+    assert report["latency_ms"]["p95_ms"] >= report["latency_ms"]["p50_ms"] > 0
 
 
 def test_predict_crops(tmp_path, random_landmark_model):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from livehand.decode import input_to_heatmap
-from livehand.detect import (box_iou, decode_detections, detect_hands, inside_window, letterbox_affine,
+from livehand.detect import (average_mirrored, box_iou, decode_detections, detect_hands, inside_window, letterbox_affine,
                              merge_detections, tile_windows)
 from livehand.preprocess import invert_affine, transform_points
 
@@ -210,3 +210,46 @@ def test_detector_resized_for_another_input_keeps_box_sizes_in_its_own_scale():
     assert out["centers"].shape == (1, 1, 56, 56)
     sizes_raw = run(with_input_size(onnx.load(str(DEFAULT_DETECTOR)), 224), x)["sizes"]
     np.testing.assert_allclose(out["sizes"], sizes_raw * trained / 224, rtol=1e-5, atol=1e-6)
+
+
+def test_average_mirrored_lines_a_mirrored_map_up_with_the_original():
+    """A peak at heatmap column x in the original input sits at column w-1-x in the mirrored one:
+    flipped back, the two land on the same cell and average to their mean score."""
+    plain = gaussian(10.0, 20.0, 0.8)[None]
+    mirrored = gaussian(H - 1 - 10.0, 20.0, 0.4)[None]
+    avg = average_mirrored(np.stack([plain, mirrored]), 1)
+    assert avg.shape == (1, 1, H, H)
+    assert np.unravel_index(avg[0, 0].argmax(), (H, H)) == (20, 10)
+    assert avg[0, 0, 20, 10] == pytest.approx(0.6)
+
+
+class BrightSpotDetector:
+    """Detector stand-in that finds the brightest input pixel, surer of it in the left half of its
+    input (0.9) than in the right (0.3): a lopsided model, as a flip test averages out."""
+
+    def __init__(self):
+        from livehand.metadata import ModelMeta
+
+        self.meta, self.name, self.batches = ModelMeta(kind="detector", input_size=S, stride=STRIDE), "fake", []
+
+    def infer(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        self.batches.append(len(batch))
+        centers = np.zeros((len(batch), 1, H, H), np.float32)
+        for i, image in enumerate(batch):
+            weight = image.sum(0) - image.sum(0).min()  # the spot's centroid, in input px
+            ys, xs = np.mgrid[0:S, 0:S]
+            x, y = (weight * xs).sum() / weight.sum(), (weight * ys).sum() / weight.sum()
+            centers[i, 0] = gaussian(*input_to_heatmap(np.array([x, y]), STRIDE), 0.9 if x < S / 2 else 0.3)
+        return {"centers": centers, "sizes": np.full((len(batch), 2, H, H), 20 / S, np.float32)}
+
+
+def test_detector_flip_test_averages_the_mirrored_pass_into_the_same_box():
+    frame = np.zeros((S, S, 3), np.uint8)
+    frame[100:104, 40:44] = 255  # a spot in the left half (centred on a heatmap cell): 0.9 as it is, 0.3 mirrored
+    det = BrightSpotDetector()
+    plain, plain_scores = detect_hands(det, frame, threshold=0.1, margins=(0.0,))
+    flipped, flipped_scores = detect_hands(det, frame, threshold=0.1, margins=(0.0,), flip_test=True)
+    assert det.batches == [1, 2]
+    assert plain_scores[0] == pytest.approx(0.9, abs=0.02) and flipped_scores[0] == pytest.approx(0.6, abs=0.02)
+    assert len(flipped) == 1
+    np.testing.assert_allclose(flipped[0], plain[0], atol=1.0)  # same box, within a pixel

@@ -134,9 +134,11 @@ class FakeDetector:
         self.meta = ModelMeta(kind="detector", input_size=192, stride=4)
         self.name = "fake"
         self.calls = 0
+        self.batches: list[int] = []
 
     def infer(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         self.calls += 1
+        self.batches.append(len(batch))
         s, hm = self.meta.input_size, self.meta.input_size // self.meta.stride
         centers = np.zeros((len(batch), 1, hm, hm), np.float32)
         sizes = np.zeros((len(batch), 2, hm, hm), np.float32)
@@ -425,6 +427,22 @@ def test_static_mode_is_independent_per_image():
     assert det.calls == 3 and lm.batches == [2, 2] * 3  # detector crop, then the refinement pass
     assert trk.jitter == 0.0
     assert tracker(static=True)[0].process(np.zeros((120, 160, 3), np.uint8), 0.0) == []
+
+
+@pytest.mark.parametrize("static,tuning,batch", [
+    (True, {}, 2),                             # still images: plain + margin pass
+    (True, {"detect_flip_test": True}, 4),     # ... each also mirrored
+    (False, {}, 1),                            # video: the plain pass
+    (False, {"detect_flip_test": True}, 2),
+])
+def test_detector_flip_test_doubles_the_detector_batch_and_finds_the_same_hands(static, tuning, batch):
+    trk, _, det = tracker(static=static, **tuning)
+    a, b = make_hand((200.0, 240.0), 150.0, 40.0), make_hand((450.0, 240.0), 130.0)
+    hands = trk.process(render([(a, RIGHT), (b, LEFT)]), 0.0)
+    assert det.batches == [batch]
+    assert sorted(h.side for h in hands) == ["left", "right"]
+    right = next(h for h in hands if h.side == "right")
+    assert np.abs(right.keypoints[:, :2] - a).max() < 0.75
 
 
 class ScheduledPresence(FakeLandmarks):
