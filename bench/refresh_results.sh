@@ -16,7 +16,9 @@ LH=.venv/bin/livehand
 $PY bench/detector_sweep.py --frames data/frames --margin-sets 0 0,0.25 --json $R/detector_sweep_validation.json
 $PY bench/start_presence.py --frames data/frames --json $R/start_presence_validation.json
 $PY bench/second_look.py --frames data/frames --json $R/second_look_validation.json
-$PY bench/check_picks.py $R/detector_sweep_validation.json $R/start_presence_validation.json $R/second_look_validation.json
+$PY bench/smoothing.py --grid --json $R/smoothing_grid.json
+$PY bench/check_picks.py $R/detector_sweep_validation.json $R/start_presence_validation.json $R/second_look_validation.json \
+    $R/smoothing_grid.json
 for set in real_heldout video mmpose; do
   $LH eval --labels data/eval/$set.jsonl --json $R/eval_$set.json
   $LH eval --labels data/eval/$set.jsonl --crops --json $R/eval_${set}_crops.json

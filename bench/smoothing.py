@@ -11,6 +11,13 @@ N(0, 0.5%) shift. Each case runs at a small (80 px) and a large (320 px) hand: t
 in hand sizes, so both should read the same in hand-relative terms.
 
     python bench/smoothing.py [--min-cutoff 0.5 --beta 6 --d-cutoff 1] [--noise 0.01] [--json out.json]
+    python bench/smoothing.py --grid [--json out.json]
+
+--grid: the filter's defaults are picked here, on these synthetic cases (never on the clips that
+bench/compare_mediapipe.py measures): every beta x point_weight with hand_weight 1 (and the
+paper's point-only filter at each beta) is scored, and the pick is the one with the most still-hand
+jitter removed among those at least as good as the paper's filter at beta 6 (the default until
+2026-12-06) on every other figure: sweep lag at each speed and ASL-motion error, at both sizes.
 """
 from __future__ import annotations
 
@@ -112,20 +119,82 @@ def clip_case(clip, size_px, params, rng, noise) -> dict:
             "lag_smoothed_frames": lag_frames(out, truth, slice(10, None))}
 
 
+GRID_BETAS = (4.0, 5.0, 6.0, 7.0, 8.0, 10.0)
+GRID_POINT_WEIGHTS = (0.0, 0.25, 0.5, 0.75)
+BASELINE = OneEuroParams(min_cutoff=0.5, beta=6.0, d_cutoff=1.0, point_weight=1.0, hand_weight=0.0)
+
+
+def evaluate(params: OneEuroParams, clip: np.ndarray, noise: float, speeds, seed: int) -> dict:
+    pose, results = clip[0], {}
+    for size_px in (80.0, 320.0):
+        rng = np.random.default_rng(seed)
+        results[f"{size_px:.0f}px"] = {
+            "still": still_case(pose, size_px, params, rng, noise),
+            "sweeps": {f"{v:g}": sweep_case(pose, size_px, params, rng, noise, v) for v in speeds},
+            "clip": clip_case(clip, size_px, params, rng, noise)}
+    return results
+
+
+def figures(results: dict) -> tuple[float, list[float]]:
+    """-> (the least still-hand jitter reduction over sizes, [lags and ASL errors: lower is better])."""
+    still = min(r["still"]["reduction"] for r in results.values())
+    costs = [w["lag_smoothed_frames"] for r in results.values() for w in r["sweeps"].values()]
+    costs += [r["clip"]["rms_error_smoothed_px"] / r["clip"]["rms_error_raw_px"] for r in results.values()]
+    return still, costs
+
+
+def pick_params(scored: list[tuple[OneEuroParams, dict]], baseline: dict) -> OneEuroParams:
+    """The most still-hand jitter removed among candidates no worse than the baseline on any lag or
+    ASL error (0.01 frame / 0.1% slack for rounding); the baseline itself if none is."""
+    base_still, base_costs = figures(baseline)
+    ok = [(figures(r)[0], p) for p, r in scored
+          if figures(r)[0] >= base_still and all(c <= b + 0.01 for c, b in zip(figures(r)[1], base_costs))]
+    return max(ok, key=lambda x: x[0])[1] if ok else BASELINE
+
+
+def grid(clip: np.ndarray, noise: float, speeds, seed: int) -> dict:
+    candidates = [OneEuroParams(BASELINE.min_cutoff, b, BASELINE.d_cutoff, pw, 1.0)
+                  for b in GRID_BETAS for pw in GRID_POINT_WEIGHTS]
+    candidates += [OneEuroParams(BASELINE.min_cutoff, b, BASELINE.d_cutoff, 1.0, 0.0) for b in GRID_BETAS]
+    scored = [(p, evaluate(p, clip, noise, speeds, seed)) for p in candidates]
+    baseline = evaluate(BASELINE, clip, noise, speeds, seed)
+    best = pick_params(scored, baseline)
+    rows = []
+    for p, r in [(BASELINE, baseline)] + scored:
+        still, costs = figures(r)
+        rows.append({"params": asdict(p), "still_reduction": round(still, 2),
+                     "sweep_lags": [round(c, 2) for c in costs[:-2]], "asl_error_vs_raw": [round(c, 3) for c in costs[-2:]]})
+        print(f"beta {p.beta:>4g} point {p.point_weight:<4g} hand {p.hand_weight:g}: still x{still:.2f}, "
+              f"lags {' '.join(f'{c:.2f}' for c in costs[:-2])}, ASL error / raw "
+              f"{' '.join(f'{c:.3f}' for c in costs[-2:])}" + ("  <- pick" if p == best else ""))
+    return {"noise": noise, "seed": seed, "rows": rows, "pick": asdict(best)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = OneEuroParams()
     p.add_argument("--min-cutoff", type=float, default=default.min_cutoff)
     p.add_argument("--beta", type=float, default=default.beta)
     p.add_argument("--d-cutoff", type=float, default=default.d_cutoff)
+    p.add_argument("--point-weight", type=float, default=default.point_weight,
+                   help="share of each coordinate's own speed in the speed that opens the filter")
+    p.add_argument("--hand-weight", type=float, default=default.hand_weight,
+                   help="share of the speed of the hand's mean point")
     p.add_argument("--noise", type=float, default=0.01, help="per-point noise, fraction of hand size")
     p.add_argument("--speeds", type=float, nargs="+", default=[2.0, 4.0, 8.0],
                    help="sweep peak speeds, hand sizes/s (4 = the 'fast' target case)")
     p.add_argument("--clip", type=Path, default=CLIP)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path)
+    p.add_argument("--grid", action="store_true", help="score the grid and print the pick (module docstring)")
     args = p.parse_args()
-    params = OneEuroParams(args.min_cutoff, args.beta, args.d_cutoff)
+    if args.grid:
+        clip = np.array(json.loads(args.clip.read_text()), np.float64)[..., :2]
+        result = grid(clip, args.noise, args.speeds, args.seed)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1))
+        return
+    params = OneEuroParams(args.min_cutoff, args.beta, args.d_cutoff, args.point_weight, args.hand_weight)
     clip = np.array(json.loads(args.clip.read_text()), np.float64)[..., :2]
     pose = clip[0]
     print(f"One Euro {asdict(params)}; noise {args.noise:.1%} of hand size per point "

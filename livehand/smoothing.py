@@ -12,6 +12,13 @@ smoothed hard (jitter gone), fast motion barely (little lag). Per scalar, with d
 Scale awareness: the speed that raises the cutoff is measured in hand sizes per second
 (|dx_hat| / scale), so beta means the same for a small far hand and a big near hand. The
 positions themselves stay in pixels, so a hand that changes size does not make the filter move.
+
+Whose speed: the paper's filter opens on each coordinate's own |dx_hat| (point_weight 1,
+hand_weight 0). The speed of the hand's mean point (the norm of the mean of dx_hat over its K
+keypoints) can count too, or instead: keypoint noise is largely independent from point to point,
+so the hand's mean speed carries about 1/sqrt(K) of it, and a still hand's noise opens the filter
+less, while a finger moving alone still needs its own speed not to lag. The speed is
+hand_weight |mean dx_hat| + point_weight |dx_hat|.
 """
 from __future__ import annotations
 
@@ -27,12 +34,16 @@ DEFAULT_DT = 1.0 / 30.0  # used when timestamps do not advance (an image folder,
 class OneEuroParams:
     """min_cutoff: Hz at rest (lower = steadier still hand). beta: extra Hz per hand size per
     second of speed (higher = less lag when moving). d_cutoff: Hz of the speed estimate.
-    Defaults chosen with bench/smoothing.py: >= 5x less jitter on a still hand for noise of
-    0.5-2% of hand size, about a quarter frame of lag in a fast sweep at 30 fps."""
+    point_weight, hand_weight: whose speed that is (module docstring; the paper: 1 and 0).
+    Defaults picked by `bench/smoothing.py --grid` on synthetic tracks: 8x less jitter on a still
+    hand, a fifth of a frame of lag in a fast sweep at 30 fps (the paper's filter at beta 6,
+    the default until 2026-12-06: 7.3x and a quarter frame)."""
 
     min_cutoff: float = 0.5
     beta: float = 6.0
     d_cutoff: float = 1.0
+    point_weight: float = 0.25  # share of each coordinate's own speed in the speed that opens the filter
+    hand_weight: float = 1.0    # share of the speed of the hand's mean point (samples are [..., K, D])
 
 
 @dataclass(frozen=True)
@@ -49,17 +60,27 @@ def smoothing_factor(cutoff: np.ndarray | float, dt: float) -> np.ndarray | floa
     return 1.0 / (1.0 + 1.0 / (2.0 * math.pi * cutoff * dt))
 
 
+def filter_speed(dx_hat: np.ndarray, params: OneEuroParams) -> np.ndarray:
+    """float[..., K, D] filtered velocities -> the speed that sets each coordinate's cutoff (same
+    shape): point_weight x |dx_hat| + hand_weight x the norm of the mean velocity over the K points."""
+    speed = params.point_weight * np.abs(dx_hat)
+    if params.hand_weight:
+        speed = speed + params.hand_weight * np.linalg.norm(dx_hat.mean(axis=-2, keepdims=True), axis=-1,
+                                                            keepdims=True)
+    return speed
+
+
 def one_euro_step(state: OneEuroState | None, x: np.ndarray, t: float, scale: float,
                   params: OneEuroParams) -> tuple[np.ndarray, OneEuroState]:
-    """float[...] sample at time t -> (filtered float64[...], new state). state None = first
-    sample (returned unchanged). scale: the hand's size in the units of x (e.g. pixels)."""
+    """float[..., K, D] sample at time t -> (filtered float64 of that shape, new state). state None =
+    first sample (returned unchanged). scale: the hand's size in the units of x (e.g. pixels)."""
     x = np.asarray(x, np.float64)
     if state is None:
         return x.copy(), OneEuroState(x.copy(), np.zeros_like(x), t)
     dt = t - state.t if t > state.t else DEFAULT_DT
     dx = (x - state.x_hat) / dt
     dx_hat = state.dx_hat + smoothing_factor(params.d_cutoff, dt) * (dx - state.dx_hat)
-    cutoff = params.min_cutoff + params.beta * np.abs(dx_hat) / max(scale, 1e-6)
+    cutoff = params.min_cutoff + params.beta * filter_speed(dx_hat, params) / max(scale, 1e-6)
     x_hat = state.x_hat + smoothing_factor(cutoff, dt) * (x - state.x_hat)
     return x_hat, OneEuroState(x_hat, dx_hat, t)
 

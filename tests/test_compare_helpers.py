@@ -205,6 +205,30 @@ def test_pick_check_names_each_setting_that_differs_from_the_sweeps():
     start_look = {"start_second_look": 0.2, "start_second_look_accept": 0.95}
     assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.1, 0.9), start_look, (0.2, 0.95)) == []
     assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.1, 0.9), start_look, (1.0, 1.0))) == 1
+    from livehand.smoothing import OneEuroParams
+    grid = {"min_cutoff": 0.5, "beta": 6.0, "d_cutoff": 1.0, "point_weight": 0.25, "hand_weight": 1.0}
+    assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, smoothing_pick=grid,
+                      smoothing=OneEuroParams(0.5, 6.0, 1.0, 0.25, 1.0)) == []
+    assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, smoothing_pick=grid,
+                          smoothing=OneEuroParams(0.5, 6.0, 1.0, 1.0, 0.0))) == 1
+
+
+def test_smoothing_grid_pick_is_the_steadiest_filter_no_worse_elsewhere():
+    from bench.smoothing import BASELINE, pick_params
+    from livehand.smoothing import OneEuroParams
+
+    def result(still: float, lag: float, err: float) -> dict:
+        case = {"still": {"reduction": still}, "sweeps": {"4": {"lag_smoothed_frames": lag}},
+                "clip": {"rms_error_smoothed_px": err, "rms_error_raw_px": 1.0}}
+        return {"80px": case, "320px": case}
+
+    base = result(7.0, 0.25, 1.35)
+    a, b, c = (OneEuroParams(beta=v) for v in (4.0, 5.0, 7.0))
+    scored = [(a, result(9.0, 0.30, 1.30)),   # steadiest, but lags more: out
+              (b, result(8.0, 0.20, 1.34)),   # steadier and no worse: the pick
+              (c, result(7.5, 0.20, 1.30))]
+    assert pick_params(scored, base) == b
+    assert pick_params(scored[:1], base) == BASELINE  # nothing qualifies: the paper's filter stays
 
 
 def test_video_second_look_sweep_counts_and_pick():
