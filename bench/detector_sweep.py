@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from livehand.backends.base import load_backend
-from livehand.detect import DETECT_FLIP_TEST, DETECT_MARGINS, MARGIN_MIN_SIDE, detect_hands
+from livehand.detect import DETECT_MARGINS, MARGIN_MIN_SIDE, detect_hands
 from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.tracking import HandTracker, match_boxes
 from train.data.crops import load_shards
@@ -104,7 +104,7 @@ def validation_frames(folder: Path, fraction: float = TrainConfig.val_fraction) 
 
 def sweep(detector: Path, landmarks: Path, images: Iterator[tuple[np.ndarray, np.ndarray]],
           tiles: bool = False, margin_sets: tuple[tuple[float, ...], ...] = (DETECT_MARGINS,),
-          margin_min_side: float = MARGIN_MIN_SIDE, flip_test: bool = DETECT_FLIP_TEST) -> dict:
+          margin_min_side: float = MARGIN_MIN_SIDE, flip_test: bool = False) -> dict:
     """Per margin set and threshold: the detector alone (recall, false detections per image) and the
     whole single-image pipeline (hands found and extra hands after the landmark model's presence
     check)."""
@@ -156,7 +156,7 @@ def main() -> None:
                         f"{','.join(map(str, DETECT_MARGINS))} with --labels)")
     p.add_argument("--margin-min-side", type=float, default=MARGIN_MIN_SIDE,
                    help="smallest box a margin pass keeps, as a share of the frame's longer side")
-    p.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=DETECT_FLIP_TEST,
+    p.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=False,
                    help="detector also on the mirrored image, outputs averaged (detect_hands flip_test)")
     p.add_argument("--json", type=Path)
     args = p.parse_args()

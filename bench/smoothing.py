@@ -125,6 +125,7 @@ BASELINE = OneEuroParams(min_cutoff=0.5, beta=6.0, d_cutoff=1.0, point_weight=1.
 
 
 def evaluate(params: OneEuroParams, clip: np.ndarray, noise: float, speeds, seed: int) -> dict:
+    """Every case at a small (80 px) and a large (320 px) hand -> {"80px": {"still", "sweeps", "clip"}, ...}."""
     pose, results = clip[0], {}
     for size_px in (80.0, 320.0):
         rng = np.random.default_rng(seed)
@@ -145,10 +146,14 @@ def figures(results: dict) -> tuple[float, list[float]]:
 
 def pick_params(scored: list[tuple[OneEuroParams, dict]], baseline: dict) -> OneEuroParams:
     """The most still-hand jitter removed among candidates no worse than the baseline on any lag or
-    ASL error (0.01 frame / 0.1% slack for rounding); the baseline itself if none is."""
+    ASL error (0.01 of slack on each, for rounding: a hundredth of a frame, a hundredth of the raw
+    error); the paper's filter (BASELINE) if none is."""
     base_still, base_costs = figures(baseline)
-    ok = [(figures(r)[0], p) for p, r in scored
-          if figures(r)[0] >= base_still and all(c <= b + 0.01 for c, b in zip(figures(r)[1], base_costs))]
+    ok = []
+    for p, r in scored:
+        still, costs = figures(r)
+        if still >= base_still and all(c <= b + 0.01 for c, b in zip(costs, base_costs)):
+            ok.append((still, p))
     return max(ok, key=lambda x: x[0])[1] if ok else BASELINE
 
 
@@ -188,26 +193,19 @@ def main() -> None:
     p.add_argument("--json", type=Path)
     p.add_argument("--grid", action="store_true", help="score the grid and print the pick (module docstring)")
     args = p.parse_args()
+    clip = np.array(json.loads(args.clip.read_text()), np.float64)[..., :2]
     if args.grid:
-        clip = np.array(json.loads(args.clip.read_text()), np.float64)[..., :2]
         result = grid(clip, args.noise, args.speeds, args.seed)
         if args.json:
             args.json.write_text(json.dumps(result, indent=1))
         return
     params = OneEuroParams(args.min_cutoff, args.beta, args.d_cutoff, args.point_weight, args.hand_weight)
-    clip = np.array(json.loads(args.clip.read_text()), np.float64)[..., :2]
-    pose = clip[0]
     print(f"One Euro {asdict(params)}; noise {args.noise:.1%} of hand size per point "
           f"+ {args.noise / 2:.1%} shared; sweeps at {FPS:.0f} fps, clip at 25 fps")
-    results = {}
-    for size_px in (80.0, 320.0):
-        rng = np.random.default_rng(args.seed)
-        r = results[f"{size_px:.0f}px"] = {
-            "still": still_case(pose, size_px, params, rng, args.noise),
-            "sweeps": {f"{v:g}": sweep_case(pose, size_px, params, rng, args.noise, v) for v in args.speeds},
-            "clip": clip_case(clip, size_px, params, rng, args.noise)}
+    results = evaluate(params, clip, args.noise, args.speeds, args.seed)
+    for size, r in results.items():
         s, c = r["still"], r["clip"]
-        print(f"\nhand {size_px:.0f} px")
+        print(f"\nhand {size.removesuffix('px')} px")
         print(f"  still hand jitter  : raw {s['jitter_raw_px']:.2f} -> smoothed "
               f"{s['jitter_smoothed_px']:.3f} "
               f"px/frame ({s['reduction']:.1f}x lower)")

@@ -44,9 +44,6 @@ VIDEO_DETECT_MARGINS: tuple[float, ...] = (0.0,)
 # small ones it finds are the plain pass's to find (one scale range per pass, as in SNIP).
 # 0 keeps every box, as the margin passes measured first did.
 MARGIN_MIN_SIDE = 0.3
-# Still images: the detector also sees the mirrored frame and the two outputs are averaged
-# (`average_mirrored`). Off: on the validation rows it finds fewer hands net of false ones (docs/model.md).
-DETECT_FLIP_TEST = False
 MAX_DETECTIONS = 8
 NMS_IOU = 0.5
 
@@ -159,7 +156,8 @@ def detect_hands(backend: Backend, frame_bgr: np.ndarray, timings: dict[str, flo
     longer side. tiles: also run the detector on overlapping windows (`tile_windows`),
     for small hands; detections cut by a window's inner edge are dropped. All passes go in one
     batch, and their detections are merged by score with the same NMS. flip_test: every pass also
-    runs mirrored, and its outputs are averaged in (`average_mirrored`; 2x detector work).
+    runs mirrored, and its outputs are averaged in (`average_mirrored`; 2x detector work; off by
+    default: on the validation rows it finds fewer hands net of false ones, docs/model.md).
     timings (optional) gets preprocess, inference and decode seconds added."""
     meta = backend.meta
     t0 = time.perf_counter()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from livehand.backends.base import Backend
-from livehand.detect import (DETECT_FLIP_TEST, DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS,
+from livehand.detect import (DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS,
                              VIDEO_DETECT_THRESHOLD, box_iou,
                              detect_hands)
 from livehand.hand import Hand, box_of
@@ -66,8 +66,8 @@ class TrackerConfig:
     start_second_look_accept: float = 0.95  # (1.0: off; bench/start_presence.py picks the pair)
     flip_test: bool = True          # run each crop mirrored too and average (2x model work)
     detect_tiles: bool = False      # detector also on overlapping windows, for small hands
-    detect_flip_test: bool | None = None  # detector also on the mirrored frame, outputs averaged
-                                    #   (None: DETECT_FLIP_TEST on still images, off in video)
+    detect_flip_test: bool = False  # detector also on the mirrored frame, outputs averaged (off:
+                                    #   fewer hands net of false ones on the validation rows)
     min_crop: float = 24.0          # smallest crop side in frame px
     one_euro: OneEuroParams = field(default_factory=OneEuroParams)
 
@@ -233,9 +233,6 @@ class HandTracker:
             config = replace(config, start_presence=landmarks.meta.start_presence)
         self.config = config
         self.detect_margins = self.config.detect_margins or (DETECT_MARGINS if static else VIDEO_DETECT_MARGINS)
-        self.detect_flip_test = self.config.detect_flip_test
-        if self.detect_flip_test is None:
-            self.detect_flip_test = DETECT_FLIP_TEST and static
         self.detect_threshold = self.config.detect_threshold
         if self.detect_threshold is None:
             self.detect_threshold = DETECT_THRESHOLD if static else VIDEO_DETECT_THRESHOLD
@@ -335,7 +332,7 @@ class HandTracker:
         cfg = self.config
         boxes, _ = detect_hands(self.detector, frame, timings, self.detect_threshold, tiles=cfg.detect_tiles,
                                 margins=self.detect_margins, margin_min_side=cfg.detect_margin_min_side,
-                                flip_test=self.detect_flip_test)
+                                flip_test=cfg.detect_flip_test)
         self.detector_runs += 1
         return boxes
 
