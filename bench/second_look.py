@@ -9,7 +9,8 @@ lost). A detection scoring at least `second_look` gets that upright pass too, an
 hand when it then scores `second_look_accept`. This sweeps the pair on the validation rows of the
 whole-frame shards (as bench/detector_sweep.py, with the shipped detector settings; the held-out
 sets never tune it). `pick`: the most hands found net of extra hands; on a tie the higher floor,
-then the higher accept level (fewer extra passes, fewer non-hands).
+then the higher accept level (fewer extra passes, fewer non-hands). "Off" (floor 1.0) competes
+too, so it wins whenever the second look adds nothing net.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def sweep(detector: Path, landmarks: Path, frames: Path) -> dict:
              for (f, a), c in counts.items()]
     return {"data": f"{frames} (validation rows)", "detector": str(detector), "landmarks": str(landmarks),
             "hands": hands, "images": images, "sweep": table,
-            "pick": {k: v for k, v in pick(table[1:]).items() if k.startswith("second")}}
+            "pick": {k: v for k, v in pick(table).items() if k.startswith("second")}}
 
 
 def main() -> None:

@@ -254,3 +254,6 @@ def test_second_look_pick_prefers_net_then_the_higher_floor_and_accept():
     assert pick([row(0.1, 0.9, 642, 17), row(0.05, 0.9, 642, 17), row(0.1, 0.5, 643, 24)]) == row(0.1, 0.9, 642, 17)
     assert pick([row(0.1, 0.9, 642, 17), row(0.1, 0.95, 642, 17)])["second_look_accept"] == 0.95
     assert pick([row(0.3, 0.9, 630, 10), row(0.1, 0.9, 642, 17)])["found"] == 642
+    off = row(1.0, 1.0, 632, 17)  # the sweep's first row: no second look
+    assert pick([off, row(0.1, 0.9, 632, 17), row(0.05, 0.5, 633, 19)]) == off  # ties and losses go to off
+
