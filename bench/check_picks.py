@@ -4,8 +4,8 @@
 
 bench/refresh_results.sh runs it right after the sweeps, before measuring anything: a
 retrained model can move the detector's threshold and passes (bench/detector_sweep.py), the
-landmark model's own start presence (bench/start_presence.py) and the still-image second look
-(bench/second_look.py), and figures measured with stale settings would not be the shipped product's.
+landmark model's own start presence (bench/start_presence.py) and the still-image candidate
+count and second look (bench/second_look.py), and figures measured with stale settings would not be the shipped product's.
 The smoothing grid (bench/smoothing.py --grid) does not depend on the models; it is checked too.
 """
 from __future__ import annotations
@@ -27,13 +27,17 @@ def mismatches(sweep_pick: dict, start_pick: float, threshold: float, margins: t
                start_look_pick: dict | None = None,
                start_look: tuple[float, float] = (TrackerConfig.start_second_look,
                                                   TrackerConfig.start_second_look_accept),
-               smoothing_pick: dict | None = None, smoothing: OneEuroParams = OneEuroParams()) -> list[str]:
+               smoothing_pick: dict | None = None, smoothing: OneEuroParams = OneEuroParams(),
+               still_candidates: int = TrackerConfig.still_candidates) -> list[str]:
     """The sweeps' picks against the shipped settings -> one message per difference."""
     out = []
     if smoothing_pick is not None and OneEuroParams(**smoothing_pick) != smoothing:
         out.append(f"smoothing grid picks {smoothing_pick}, livehand/smoothing.py ships {smoothing}")
     if look_pick is not None and (look_pick["second_look"], look_pick["second_look_accept"]) != tuple(look):
         out.append(f"second look pick {look_pick}, livehand/tracking.py ships {look}")
+    if look_pick is not None and look_pick.get("still_candidates", still_candidates) != still_candidates:
+        out.append(f"still-image candidates pick {look_pick['still_candidates']}, "
+                   f"livehand/tracking.py ships {still_candidates}")
     if start_look_pick is not None and (start_look_pick["start_second_look"],
                                         start_look_pick["start_second_look_accept"]) != tuple(start_look):
         out.append(f"video second look pick {start_look_pick}, livehand/tracking.py ships {start_look}")

@@ -58,6 +58,9 @@ class TrackerConfig:
     crop_hold: float = 0.06         # keep last frame's crop while the new one is within this share
                                     #   of its side (centre, size, angle): a still hand, still input
     refine: bool = True             # static mode: a second pass on the rotated keypoint crop
+    still_candidates: int = 2       # static mode: the best still_candidates x max_hands detections go
+                                    #   through the landmark model, so false detections ranked above a
+                                    #   real hand cannot hide it (picked by bench/second_look.py)
     second_look: float = 0.1        # static mode: a detection whose unrotated crop scores at least
     second_look_accept: float = 0.9  #   this (under min_presence) gets the upright pass too, and is a
                                     #   hand if that scores second_look_accept (1.0: off; picked on
@@ -414,8 +417,8 @@ class HandTracker:
         """Detect, crop, landmark (and refine on the upright keypoint crop); nothing carried over."""
         cfg = self.config
         boxes = self._detect(frame, timings)
-        # Twice max_hands, so a false detection ranked above a real hand cannot hide it.
-        crops = [crop_from_box(b, self.box_scale, cfg.min_crop) for b in boxes[: 2 * self.max_hands]]
+        crops = [crop_from_box(b, self.box_scale, cfg.min_crop)
+                 for b in boxes[: cfg.still_candidates * self.max_hands]]
         res = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
         # A hand seen from an odd angle in an unrotated box can score low there and high once
         # upright (validation rows: 8 of the 10 hands the detector found and the pipeline lost).

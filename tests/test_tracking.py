@@ -473,6 +473,31 @@ def test_still_image_second_look(presences, tuning, found, passes):
     assert len(hands) == found and len(lm.batches) == passes
 
 
+class DecoyDetector(FakeDetector):
+    """The fake detector, plus confident peaks on empty background, ranked above every hand."""
+
+    def __init__(self, decoys: list[tuple[float, float]]):
+        super().__init__()
+        self.decoys = decoys  # (x, y) in detector heatmap cells
+
+    def infer(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        out = super().infer(batch)
+        hm = out["centers"].shape[-1]
+        for x, y in self.decoys:
+            out["centers"][:, 0] = np.maximum(out["centers"][:, 0], 0.95 * gaussian_map(hm, x, y, 1.5))
+            out["sizes"][:, :, int(y) - 1:int(y) + 2, int(x) - 1:int(x) + 2] = 0.2
+        return out
+
+
+@pytest.mark.parametrize("candidates, found", [(2, 0), (3, 1)])
+def test_still_image_candidates_let_a_hand_ranked_under_false_detections_through(candidates, found):
+    det = DecoyDetector([(6.0, 14.0), (6.0, 34.0)])  # two empty patches at the left edge, scored 0.95
+    trk = HandTracker(FakeLandmarks(), det, max_hands=1, static=True, flip_test=False,
+                      still_candidates=candidates, detect_margins=(0.0,))
+    hands = trk.process(render([(make_hand((420.0, 240.0), 150.0), RIGHT)]), 0.0)
+    assert len(hands) == found
+
+
 @pytest.mark.parametrize("presences, tuning, started, passes", [
     ([0.3, 0.97], {}, 1, 2),                           # unsure on the box crop, sure once upright
     ([0.3, 0.9], {}, 0, 2),                            # upright, but under the accept level
