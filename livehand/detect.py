@@ -14,6 +14,7 @@ import numpy as np
 
 from livehand.backends.base import Backend
 from livehand.decode import heatmap_to_input
+from livehand.matching import box_iou
 from livehand.preprocess import crop_affine, invert_affine, normalize, transform_points, warp_crops
 
 # Picked by `bench/detector_sweep.py --frames data/frames` on the training sources' validation
@@ -83,18 +84,6 @@ def inside_window(boxes: np.ndarray, window: np.ndarray, h: int, w: int, margin:
         if inner:
             ok &= ~cut
     return ok
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """float[N, 4], float[M, 4] boxes (x0, y0, x1, y1) -> IoU float64[N, M]."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=-1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=-1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def _peak_offsets(heat: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livehand.matching import greedy_match
+from livehand.matching import box_iou, greedy_match
 
 PCK_THRESHOLDS = (0.05, 0.1, 0.2)
 # Size buckets on the labelled box's longer side (px): below half the smallest model input the
@@ -85,6 +85,27 @@ def score_image(pred: Sequence[np.ndarray], labels: Sequence[tuple[np.ndarray, n
     return scores, len(pred) - len(pairs)
 
 
+MISS_REASONS = ("no_detection", "not_reported", "keypoints_off")
+MISS_IOU = 0.3  # a box overlapping a labelled hand's box this much is "on" that hand (as the tracker matches)
+
+
+def miss_reason(keypoints: np.ndarray, visible: np.ndarray, reported_boxes: np.ndarray,
+                detected_boxes: np.ndarray | None) -> str:
+    """Why a labelled hand (float[K, >=2], bool[K]) was missed, given the boxes float[R, 4] of
+    the hands reported and (whole images) the detector's boxes float[D, 4] (x0, y0, x1, y1):
+    "keypoints_off" when a reported hand sits on it but its keypoints are too far from the label's
+    (or went to another label), else "not_reported" when the detector boxed it but no hand came
+    of it (the landmark model's presence, or the cut before it), else "no_detection".
+    detected_boxes None (crops: no detector) counts every unreported hand as not reported."""
+    pts = np.asarray(keypoints, np.float64)[np.asarray(visible, bool), :2]
+    box = np.array([[*pts.min(0), *pts.max(0)]])
+    if len(reported_boxes) and box_iou(reported_boxes, box).max() >= MISS_IOU:
+        return "keypoints_off"
+    if detected_boxes is None or (len(detected_boxes) and box_iou(detected_boxes, box).max() >= MISS_IOU):
+        return "not_reported"
+    return "no_detection"
+
+
 def score_paired(pred: Sequence[np.ndarray | None], labels: Sequence[tuple[np.ndarray, np.ndarray]]
                  ) -> list[HandScore]:
     """Score predictions already paired with their labels (one crop per labelled hand): pred[j]
@@ -103,9 +124,10 @@ def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def summarize(scores: Sequence[HandScore], extra_hands: int = 0) -> dict:
-    """Aggregate HandScores -> {hands, found, missed, found_rate, extra_hands, epe_px, nme,
-    nme_by_size: {bucket: {hands, found, nme}}, pck: {threshold: value}}.
+def summarize(scores: Sequence[HandScore], extra_hands: int = 0, misses: Sequence[str] = ()) -> dict:
+    """Aggregate HandScores -> {hands, found, missed, missed_by, found_rate, extra_hands, epe_px,
+    nme, nme_by_size: {bucket: {hands, found, nme}}, pck: {threshold: value}}.
+    misses: a miss_reason per missed hand (missed_by counts them; empty: not known).
 
     epe_px: mean px error over the visible keypoints of found hands; nme: mean of each found
     hand's mean error / its size; pck@t: share of ALL labelled visible keypoints (missed hands'
@@ -127,6 +149,7 @@ def summarize(scores: Sequence[HandScore], extra_hands: int = 0) -> dict:
         "hands": len(scores),
         "found": len(found),
         "missed": len(scores) - len(found),
+        "missed_by": {r: sum(m == r for m in misses) for r in MISS_REASONS} if misses else None,
         "found_rate": len(found) / len(scores) if scores else None,
         "extra_hands": int(extra_hands),
         "epe_px": float(sum(s.errors.sum() for s in found) / points) if points else None,

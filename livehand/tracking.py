@@ -247,6 +247,7 @@ class HandTracker:
         self.tracks: list[Track] = []
         self.frames = 0
         self.detector_runs = 0
+        self.last_detections = np.zeros((0, 4), np.float32)  # the detector's boxes, its latest run
         self.last_timings: dict[str, float] = {}
         self._next_id = 0
         self._last_detect = -(10 ** 9)
@@ -337,6 +338,7 @@ class HandTracker:
                                 margins=self.detect_margins, margin_min_side=cfg.detect_margin_min_side,
                                 flip_test=cfg.detect_flip_test)
         self.detector_runs += 1
+        self.last_detections = boxes
         return boxes
 
     def _new_hand_crops(self, frame: np.ndarray, crops: list[Crop], timings: dict[str, float]) -> list[Crop]:

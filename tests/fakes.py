@@ -24,6 +24,7 @@ class FakeTracker:
         self.last_timings: dict[str, float] = {}
         self.frames = self.detector_runs = 0
         self.jitter = 0.0
+        self.last_detections = np.zeros((0, 4), np.float32)
         self.seen_t: list[float] = []
 
     def process(self, frame_bgr: np.ndarray, t: float) -> list[Hand]:
@@ -40,6 +41,7 @@ class FakeTracker:
         ang = np.linspace(0, 2 * np.pi, 21, endpoint=False)
         kps = np.stack([w / 2 + w / 4 * np.cos(ang), h / 2 + h / 4 * np.sin(ang), np.ones(21)], 1)
         kps = kps.astype(np.float32)
+        self.last_detections = np.array([box_of(kps)], np.float32)  # as if the detector boxed exactly its hand
         dt = time.perf_counter() - t0
         self.last_timings = {"preprocess": dt / 4, "inference": dt / 2, "decode": dt / 8, "tracking": dt / 8}
         return [Hand(kps, 0.9, "right", box_of(kps), 1)]

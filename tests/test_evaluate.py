@@ -65,6 +65,8 @@ def test_exact_scores_with_the_fake_tracker(labelled, models, tmp_path):
     assert (s1["images"], s1["hands"], s1["found"], s1["extra_hands"]) == (2, 2, 2, 0)
     assert s1["epe_px"] < 0.01 and all(v == 1.0 for v in s1["pck"].values())
     assert (s2["images"], s2["hands"], s2["missed"], s2["found_rate"]) == (1, 2, 1, 0.5)
+    assert s2["missed_by"] == {"no_detection": 1, "not_reported": 0, "keypoints_off": 0}  # the corner hand
+    assert s1["missed_by"] is None  # nothing missed
     assert all(v == 0.5 for v in s2["pck"].values())
     assert s2["nme_by_size"]["small"] == {"hands": 1, "found": 0, "nme": None}
     assert (total["images"], total["hands"], total["found"]) == (3, 4, 3)
@@ -75,14 +77,15 @@ def test_exact_scores_with_the_fake_tracker(labelled, models, tmp_path):
     assert [row.split()[0] for row in table[2:5]] == ["s1", "s2", "all"]
 
 
-def test_table_shows_found_to_two_decimals_and_extra_hands():
+def test_table_shows_found_to_two_decimals_why_hands_were_missed_and_extra_hands():
     from livehand.cli.evaluate import format_table
     from livehand.metrics import summarize
 
     summary = {**summarize([]), "images": 733, "hands": 794, "found_rate": 754 / 794, "extra_hands": 23,
+               "missed": 40, "missed_by": {"no_detection": 23, "not_reported": 16, "keypoints_off": 1},
                "ms_per_image": 22.0}
     row = format_table({"all": summary}).splitlines()[1].split()
-    assert row[:5] == ["all", "733", "794", "94.96%", "23"]  # not "95.0%": one hand short of 95
+    assert row[:6] == ["all", "733", "794", "94.96%", "23/16/1", "23"]  # not "95.0%": one hand short of 95
 
 
 def test_sources_and_limit_filter(labelled, models, tmp_path):

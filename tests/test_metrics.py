@@ -91,3 +91,21 @@ def test_empty_summary_and_keypoint_count_mismatch():
     assert s["hands"] == 0 and s["found_rate"] is None and s["epe_px"] is None and s["pck"]["0.1"] is None
     with pytest.raises(ValueError, match="17 keypoints"):
         metrics.score_image([hand()[:17]], [label(hand())])
+
+
+def test_miss_reason_tells_undetected_dropped_and_misplaced_hands():
+    from livehand.metrics import miss_reason, summarize
+
+    kps = np.array([[10.0, 10.0], [50.0, 60.0], [30.0, 40.0]])
+    vis = np.array([True, True, False])  # the hidden point does not shape the box (10..50, 10..60)
+    on_it, elsewhere = np.array([[12.0, 8.0, 52.0, 58.0]]), np.array([[200.0, 200.0, 240.0, 250.0]])
+    none = np.zeros((0, 4))
+    assert miss_reason(kps, vis, on_it, on_it) == "keypoints_off"        # reported there, points wrong
+    assert miss_reason(kps, vis, elsewhere, on_it) == "not_reported"     # boxed, never reported
+    assert miss_reason(kps, vis, none, elsewhere) == "no_detection"
+    assert miss_reason(kps, vis, none, none) == "no_detection"
+    assert miss_reason(kps, vis, none, None) == "not_reported"           # crops: no detector
+    s = summarize([], misses=["no_detection", "no_detection", "keypoints_off"])
+    assert s["missed_by"] == {"no_detection": 2, "not_reported": 0, "keypoints_off": 1}
+    assert summarize([])["missed_by"] is None
+

@@ -29,7 +29,8 @@ from livehand.skeleton import HAND17, HAND21, schema_for_layout, to_hand17
 from livehand.sources import read_image
 from livehand.tracking import TrackerConfig
 
-Predict = Callable[[np.ndarray, list[tuple[np.ndarray, np.ndarray]]], tuple[list[metrics.HandScore], int]]
+# image, labels -> (one HandScore per label with visible points, extra hands, a reason per miss)
+Predict = Callable[[np.ndarray, list[tuple[np.ndarray, np.ndarray]]], tuple[list[metrics.HandScore], int, list[str]]]
 
 
 @dataclass
@@ -40,16 +41,19 @@ class SetResult:
     seconds: float = 0.0
     extra_hands: int = 0
     scores: list[metrics.HandScore] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
 
     def add(self, other: "SetResult") -> None:
         self.images += other.images
         self.seconds += other.seconds
         self.extra_hands += other.extra_hands
         self.scores += other.scores
+        self.misses += other.misses
 
     def summary(self) -> dict:
         ms = 1000 * self.seconds / self.images if self.images else None
-        return {"images": self.images, "ms_per_image": ms, **metrics.summarize(self.scores, self.extra_hands)}
+        return {"images": self.images, "ms_per_image": ms,
+                **metrics.summarize(self.scores, self.extra_hands, self.misses)}
 
 
 def load_records(labels: Path, images_root: Path | None, sources: str | None, limit: int | None) -> list:
@@ -94,8 +98,13 @@ def layout_converter(model_layout: str, label_k: int) -> Callable[[np.ndarray], 
 
 def image_predictor(tracker, convert) -> Predict:
     def predict(image, labels):
-        preds = [convert(h.keypoints) for h in tracker.process(image, 0.0)]
-        return metrics.score_image(preds, labels)
+        hands = tracker.process(image, 0.0)
+        scores, extra = metrics.score_image([convert(h.keypoints) for h in hands], labels)
+        reported = np.array([h.box for h in hands], np.float64).reshape(-1, 4)
+        scored = [(k, v) for k, v in labels if np.asarray(v, bool).any()]  # score_image's order
+        misses = [metrics.miss_reason(k, v, reported, tracker.last_detections)
+                  for (k, v), s in zip(scored, scores) if not s.found]
+        return scores, extra, misses
     return predict
 
 
@@ -110,7 +119,8 @@ def crop_predictor(landmarks: Backend, convert, flip_test: bool = False) -> Pred
             crops.append(Crop((float(centre[0]), float(centre[1])), side))
         res = run_landmarks(landmarks, image, crops, flip_test=flip_test)
         preds = [convert(k) if p >= min_presence else None for k, p in zip(res.keypoints, res.presence)]
-        return metrics.score_paired(preds, labels), 0
+        scores = metrics.score_paired(preds, labels)
+        return scores, 0, ["not_reported"] * sum(not s.found for s in scores)
     return predict
 
 
@@ -121,11 +131,13 @@ def _fmt(value, spec: str) -> str:
 def format_table(rows: dict[str, dict]) -> str:
     """{set name: summary} -> an aligned text table. Found to two decimals: at one, 754 of 794
     hands (94.96%) printed as 95.0%, which reads as a bar met."""
-    head = ("set", "images", "hands", "found", "extra", "EPE px", "NME", "NME s/m/l", "PCK.05", "PCK.1", "PCK.2", "ms/img")
+    head = ("set", "images", "hands", "found", "missed: no det/dropped/off", "extra", "EPE px", "NME", "NME s/m/l",
+            "PCK.05", "PCK.1", "PCK.2", "ms/img")
     lines = [head]
     for name, s in rows.items():
         sizes = "/".join(_fmt(s["nme_by_size"][b]["nme"], ".3f") for b, _, _ in metrics.SIZE_BUCKETS)
-        lines.append((name, str(s["images"]), str(s["hands"]), _fmt(s["found_rate"], ".2%"),
+        why = "/".join(str(s["missed_by"][r]) for r in metrics.MISS_REASONS) if s["missed_by"] else str(s["missed"])
+        lines.append((name, str(s["images"]), str(s["hands"]), _fmt(s["found_rate"], ".2%"), why,
                       str(s["extra_hands"]),
                       _fmt(s["epe_px"], ".2f"), _fmt(s["nme"], ".3f"), sizes,
                       *(_fmt(s["pck"][str(t)], ".3f") for t in metrics.PCK_THRESHOLDS),
@@ -183,12 +195,13 @@ def evaluate(
             predict(image, hands)
             warm = True
         t0 = time.perf_counter()
-        scores, extra = predict(image, hands)
+        scores, extra, misses = predict(image, hands)
         res = results.setdefault(rec.source, SetResult())
         res.seconds += time.perf_counter() - t0
         res.images += 1
         res.scores += scores
         res.extra_hands += extra
+        res.misses += misses
 
     overall = SetResult()
     for res in results.values():
