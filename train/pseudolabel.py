@@ -27,13 +27,13 @@ import cv2
 _hands = None
 
 
-def _init(complexity: int) -> None:
+def _init(complexity: int, min_confidence: float = 0.5, max_hands: int = 2) -> None:
     global _hands
     import mediapipe as mp_lib
 
     _hands = mp_lib.solutions.hands.Hands(
-        static_image_mode=True, max_num_hands=2, model_complexity=complexity,
-        min_detection_confidence=0.5)
+        static_image_mode=True, max_num_hands=max_hands, model_complexity=complexity,
+        min_detection_confidence=min_confidence)
 
 
 def manifest_jobs(root: Path, sources: list[str] | None = None) -> list[tuple[str, str, str]]:
@@ -95,13 +95,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sources", nargs="*", default=None, help="only these sources (default: all)")
     parser.add_argument("--unlabelled-in", type=Path, default=None,
                         help="only the photos this label file gives no hand")
+    parser.add_argument("--min-confidence", type=float, default=0.5,
+                        help="the teacher's palm-detection confidence (MediaPipe's default 0.5)")
+    parser.add_argument("--max-hands", type=int, default=2, help="most hands the teacher reports per photo")
     args = parser.parse_args(argv)
     keep = unlabelled_images(args.unlabelled_in) if args.unlabelled_in else None
     jobs = [(*job, args.flip, args.pad) for job in manifest_jobs(args.root, args.sources)
             if keep is None or job[1] in keep]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     found = 0
-    with mp.Pool(args.workers, initializer=_init, initargs=(args.complexity,)) as pool, \
+    with mp.Pool(args.workers, initializer=_init,
+                 initargs=(args.complexity, args.min_confidence, args.max_hands)) as pool, \
             open(args.out, "w") as out:
         for i, rec in enumerate(pool.imap(label_image, jobs, chunksize=16)):
             found += bool(rec.get("hands"))
