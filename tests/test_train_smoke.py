@@ -143,3 +143,20 @@ def test_every_augmentation_knob_the_config_names_reaches_the_dataset():
     assert {"p_motion_blur", "motion_blur_max", "p_any_rotation", "p_negative_any_rotation", "p_quarter_turn"} <= shared
     assert all(getattr(aug, n) == getattr(cfg, n) for n in shared)
     assert aug.p_flip == CropAugment().p_flip  # a knob the config does not name keeps its default
+
+
+def test_hard_negative_scenes_can_leave_the_detectors_validation_rows_out(tmp_path):
+    from train.loop import _scenes, validation_rows
+
+    n = 200
+    for name in ("alpha", "beta", "rf-hands-obb"):  # rf-hands-obb is an eval source: never used
+        np.savez(tmp_path / f"{name}.npz", images=np.full((n, 4, 4, 3), len(name), np.uint8),
+                 boxes=np.arange(n * 16, dtype=np.float32).reshape(n, 4, 4), n_boxes=np.ones(n, np.int8))
+    cfg = TrainConfig(p_hard_negative=0.1, scene_data=str(tmp_path))
+    every = _scenes(cfg)
+    assert len(every["n_boxes"]) == 2 * n  # alpha and beta, not the eval source
+    kept = _scenes(replace(cfg, scenes_skip_validation=True))
+    val = validation_rows(np.full(n, "alpha"), cfg.eval_sources, cfg.val_fraction)
+    assert 0 < val.sum() < n and len(kept["n_boxes"]) == 2 * (n - val.sum())
+    # The rows kept are exactly alpha's and beta's training rows, in order.
+    np.testing.assert_array_equal(kept["boxes"][: n - val.sum()], every["boxes"][:n][~val])

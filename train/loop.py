@@ -61,6 +61,10 @@ class TrainConfig:
     p_hard_negative: float = 0.0             # landmarks: crops of faces, torsos, too-wide boxes labelled "no hand"
     side_weight: float = 0.5                 # landmarks: weight of the handedness BCE in the loss
     scene_data: str = "data/frames"          # whole-frame shards the hard negatives are cut from
+    scenes_skip_validation: bool = False     # cut them only from the shards' training rows: the
+                                             #   detector's validation rows, where start presence and
+                                             #   second look are picked, stay unseen (False: every
+                                             #   row, as the runs up to cycle 21 did)
     p_motion_blur: float = 0.0
     motion_blur_max: int = CropAugment.motion_blur_max  # px at input_size (11: a seventh of a 128-px crop's hand)
     p_quarter_turn: float = 0.0              # detector: frames turned by 90/180/270 degrees
@@ -138,7 +142,11 @@ def _scenes(cfg: TrainConfig) -> dict | None:
     paths = sorted(p for p in Path(cfg.scene_data).glob("*.npz") if p.stem not in cfg.eval_sources)
     if not paths:
         raise SystemExit(f"p_hard_negative needs whole-frame shards in {cfg.scene_data}: run python -m train prepare-frames")
-    return load_shards(paths)
+    scenes = load_shards(paths)
+    if not cfg.scenes_skip_validation:
+        return scenes
+    source = np.array([paths[i].stem for i in scenes["source_index"]])
+    return take_rows(scenes, ~validation_rows(source, cfg.eval_sources, cfg.val_fraction))
 
 
 def _datasets(cfg: TrainConfig, meta: ModelMeta):
