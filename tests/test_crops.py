@@ -163,3 +163,15 @@ def test_no_hand_rows_turn_like_hand_crops_unless_told_to_turn_freely():
     assert not angles(0.0, 1).any()                   # like the hand crops here: upright
     assert np.array_equal(angles(1.0, 0), angles(0.0, 0))  # a hand row never takes the negatives' knob
     assert 0 < np.count_nonzero(angles(0.5, 1)) < 50
+
+
+def test_too_wide_box_holds_the_hand_at_3_5_to_6_times_its_crop_or_the_frame():
+    from train.data.crops import too_wide_box
+
+    rng = np.random.default_rng(0)
+    box = np.array([100.0, 120.0, 140.0, 150.0], np.float32)  # a 40-px hand: crop 64 px at box scale 1.6
+    for _ in range(50):
+        centre, side = too_wide_box(box, 1000, 1.6, rng)
+        assert 3.5 * 64 <= side <= 6 * 64
+        assert np.all(np.abs((box[:2] + box[2:]) / 2 - centre) <= 0.3 * side + 1e-6)  # the hand inside
+    assert too_wide_box(box, 200, 1.6, rng)[1] == 200  # never wider than the frame

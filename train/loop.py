@@ -113,6 +113,9 @@ def _split(cfg: TrainConfig) -> tuple[dict, dict]:
     Validation is a fixed share of every real non-eval source, whatever `train_sources` picks, so
     ablations are compared on the same rows (renders are left out: too easy to say anything
     about real hands)."""
+    empty = [d for d in cfg.data if not any(Path(d).glob("*.npz"))]
+    if empty:  # a run without data the config names would not be the run it describes
+        raise SystemExit(f"no shards (*.npz) in {', '.join(empty)}: prepare them first (docs/model.md gives the commands)")
     paths = sorted(p for d in cfg.data for p in Path(d).glob("*.npz"))
     if not paths:
         raise SystemExit(f"no shards (*.npz) in {cfg.data}: run python -m train prepare-crops/prepare-frames first")

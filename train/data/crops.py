@@ -312,9 +312,16 @@ def hard_negative_box(boxes: np.ndarray, frame_side: int, box_scale: float, rng:
             if np.all(np.abs(centres - c).max(1) > (side + sides) / 2):  # every hand box wholly outside
                 return c, side
         return None
-    j = int(rng.integers(len(boxes)))
-    side = float(min(sides[j] * box_scale * rng.uniform(3.5, 6.0), frame_side))
-    return centres[j] + rng.uniform(-0.3, 0.3, 2) * side, side
+    return too_wide_box(boxes[int(rng.integers(len(boxes)))], frame_side, box_scale, rng)
+
+
+def too_wide_box(box: np.ndarray, frame_side: int, box_scale: float, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, float]:
+    """A hand box float[4] -> (centre, side) of a square 3.5-6x that hand's crop (at most the frame),
+    the hand somewhere inside: what a track that spread over arm and torso crops."""
+    box = np.asarray(box)  # its own dtype: the same arithmetic as before this was split out
+    side = float(min(max(box[2] - box[0], box[3] - box[1]) * box_scale * rng.uniform(3.5, 6.0), frame_side))
+    return (box[:2] + box[2:]) / 2 + rng.uniform(-0.3, 0.3, 2) * side, side
 
 
 def motion_blur(x: np.ndarray, rng: np.random.Generator, max_length: int = 11) -> np.ndarray:
