@@ -28,16 +28,16 @@ def mismatches(sweep_pick: dict, start_pick: float, threshold: float, margins: t
                start_look: tuple[float, float] = (TrackerConfig.start_second_look,
                                                   TrackerConfig.start_second_look_accept),
                smoothing_pick: dict | None = None, smoothing: OneEuroParams = OneEuroParams(),
-               still_candidates: int = TrackerConfig.still_candidates) -> list[str]:
+               candidates: int = TrackerConfig.candidates) -> list[str]:
     """The sweeps' picks against the shipped settings -> one message per difference."""
     out = []
     if smoothing_pick is not None and OneEuroParams(**smoothing_pick) != smoothing:
         out.append(f"smoothing grid picks {smoothing_pick}, livehand/smoothing.py ships {smoothing}")
     if look_pick is not None and (look_pick["second_look"], look_pick["second_look_accept"]) != tuple(look):
         out.append(f"second look pick {look_pick}, livehand/tracking.py ships {look}")
-    if look_pick is not None and look_pick.get("still_candidates", still_candidates) != still_candidates:
-        out.append(f"still-image candidates pick {look_pick['still_candidates']}, "
-                   f"livehand/tracking.py ships {still_candidates}")
+    if look_pick is not None and look_pick.get("candidates", candidates) != candidates:
+        out.append(f"still-image candidates pick {look_pick['candidates']}, "
+                   f"livehand/tracking.py ships {candidates}")
     if start_look_pick is not None and (start_look_pick["start_second_look"],
                                         start_look_pick["start_second_look_accept"]) != tuple(start_look):
         out.append(f"video second look pick {start_look_pick}, livehand/tracking.py ships {start_look}")

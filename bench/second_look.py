@@ -2,8 +2,8 @@
 
     python bench/second_look.py --frames data/frames [--json OUT]
 
-First the candidate count (TrackerConfig.still_candidates): the best still_candidates x max_hands
-detections go through the landmark model, whose presence then tells hands from the rest. Too few,
+First the candidate count (TrackerConfig.candidates): the best candidates x max_hands
+detections go through the landmark model (in video: x the free hand slots, the same setting), whose presence then tells hands from the rest. Too few,
 and false detections scoring above a real hand push it out before the model sees it (held-out
 photos, 2026-12-06: 16 of the 40 hands missed had a detection, most of them ranked fifth or lower
 among the detector's boxes, where the model scored their crops 0.96-1.0). `pick_candidates`: the
@@ -49,7 +49,7 @@ def pick(table: list[dict]) -> dict:
 
 def pick_candidates(table: list[dict]) -> int:
     """The candidate count with the most hands net of extra hands; on a tie the fewest."""
-    return max(table, key=lambda r: (r["found"] - r["extra"], -r["still_candidates"]))["still_candidates"]
+    return max(table, key=lambda r: (r["found"] - r["extra"], -r["candidates"]))["candidates"]
 
 
 def count_hands(trackers: dict, frames: Path) -> tuple[dict, int, int]:
@@ -69,17 +69,17 @@ def count_hands(trackers: dict, frames: Path) -> tuple[dict, int, int]:
 def sweep(detector: Path, landmarks: Path, frames: Path) -> dict:
     det, lm = load_backend(detector), load_backend(landmarks)
     still = lambda **kw: HandTracker(lm, det, max_hands=2, static=True, **kw)  # noqa: E731
-    counts, hands, images = count_hands({n: still(still_candidates=n) for n in CANDIDATES}, frames)
-    candidates = [{"still_candidates": n, "found": c[0], "extra": c[1]} for n, c in counts.items()]
+    counts, hands, images = count_hands({n: still(candidates=n) for n in CANDIDATES}, frames)
+    candidates = [{"candidates": n, "found": c[0], "extra": c[1]} for n, c in counts.items()]
     n = pick_candidates(candidates)
     grid = [OFF] + [(f, a) for f in FLOORS for a in ACCEPTS]
-    counts, _, _ = count_hands({k: still(still_candidates=n, second_look=k[0], second_look_accept=k[1])
+    counts, _, _ = count_hands({k: still(candidates=n, second_look=k[0], second_look_accept=k[1])
                                 for k in grid}, frames)
     table = [{"second_look": f, "second_look_accept": a, "found": c[0], "extra": c[1]}
              for (f, a), c in counts.items()]
     return {"data": f"{frames} (validation rows)", "detector": str(detector), "landmarks": str(landmarks),
             "hands": hands, "images": images, "candidates_sweep": candidates, "sweep": table,
-            "pick": {"still_candidates": n, **{k: v for k, v in pick(table).items() if k.startswith("second")}}}
+            "pick": {"candidates": n, **{k: v for k, v in pick(table).items() if k.startswith("second")}}}
 
 
 def main() -> None:
@@ -92,7 +92,7 @@ def main() -> None:
     result = sweep(args.detector, args.model, args.frames)
     print(f"{result['hands']} hands in {result['images']} images ({result['data']})")
     for r in result["candidates_sweep"]:
-        print(f"  {r['still_candidates']} candidates per hand: found {r['found']}, extra {r['extra']}, "
+        print(f"  {r['candidates']} candidates per hand: found {r['found']}, extra {r['extra']}, "
               f"net {r['found'] - r['extra']}")
     for r in result["sweep"]:
         name = "off" if (r["second_look"], r["second_look_accept"]) == OFF else \

@@ -7,7 +7,7 @@ through the landmark model (with the tracker's flip test); the track starts when
 presence reaches `start_presence`. This script makes those first crops on the validation rows of
 the whole-frame shards (as bench/detector_sweep.py, so the held-out sets and the test clips never
 tune it): every detection the video tracker would consider (video margins, the first
-2 x max_hands boxes, at each detector threshold swept) is a hand when it overlaps a labelled hand
+TrackerConfig.candidates x max_hands boxes, at each detector threshold swept) is a hand when it overlaps a labelled hand
 with IoU >= 0.3, else not. `pick`: at the video detector threshold, the start presence that
 starts the most hands net of non-hands (a false track costs as much as a missed hand, as in the
 detector sweep); on a tie the higher one. Never below the tracker's min_presence, at which a track
@@ -47,11 +47,12 @@ def first_crop_presence(landmarks, detector, image: np.ndarray, gt: np.ndarray, 
     """BGR image, float[G, 4] labelled boxes -> (float32[D] presence on each candidate detection's
     first crop, bool[D] whether it is a labelled hand, float32[D] detector score, float32[D]
     presence on the upright crop the first crop's keypoints give: the second look). The candidates
-    are the best 2 x max_hands at detect_threshold; those at a higher threshold are the ones of them
-    scoring at least that (detections come best first)."""
+    are the best TrackerConfig.candidates x max_hands at detect_threshold; those at a higher threshold
+    are the ones of them scoring at least that (detections come best first)."""
     boxes, scores = detect_hands(detector, image, threshold=detect_threshold, margins=VIDEO_DETECT_MARGINS,
                                  margin_min_side=MARGIN_MIN_SIDE)
-    boxes, scores = boxes[: 2 * max_hands], scores[: 2 * max_hands]
+    n = TrackerConfig.candidates * max_hands
+    boxes, scores = boxes[:n], scores[:n]
     if not len(boxes):
         return np.zeros(0, np.float32), np.zeros(0, bool), np.zeros(0, np.float32), np.zeros(0, np.float32)
     crops = [crop_from_box(b, landmarks.meta.box_scale, TrackerConfig.min_crop) for b in boxes]

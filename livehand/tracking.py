@@ -58,9 +58,9 @@ class TrackerConfig:
     crop_hold: float = 0.06         # keep last frame's crop while the new one is within this share
                                     #   of its side (centre, size, angle): a still hand, still input
     refine: bool = True             # static mode: a second pass on the rotated keypoint crop
-    still_candidates: int = 2       # static mode: the best still_candidates x max_hands detections go
-                                    #   through the landmark model, so false detections ranked above a
-                                    #   real hand cannot hide it (picked by bench/second_look.py)
+    candidates: int = 2             # detections per hand slot the landmark model checks (still images:
+                                    #   max_hands slots; video: the free ones), so false detections
+                                    #   ranked above a real hand cannot hide it (bench/second_look.py)
     second_look: float = 0.1        # static mode: a detection whose unrotated crop scores at least
     second_look_accept: float = 0.9  #   this (under min_presence) gets the upright pass too, and is a
                                     #   hand if that scores second_look_accept (1.0: off; picked on
@@ -283,9 +283,9 @@ class HandTracker:
         fresh = [i for i in range(n_old, len(res.presence)) if res.presence[i] >= start]
         fresh.sort(key=lambda i: -res.presence[i])
         # Older tracks first, so a duplicate keeps the id the hand already had.
-        candidates = alive + fresh
-        merged = merge_duplicates(res.keypoints[candidates], cfg.merge_distance, cfg.merge_iou)
-        keep = [candidates[k] for k in merged]
+        pool = alive + fresh
+        merged = merge_duplicates(res.keypoints[pool], cfg.merge_distance, cfg.merge_iou)
+        keep = [pool[k] for k in merged]
         free = max(self.max_hands - len(alive), 0)
         keep = [i for i in keep if i < n_old] + [i for i in keep if i >= n_old][:free]
 
@@ -363,11 +363,10 @@ class HandTracker:
         for k, tr in enumerate(self.tracks):
             tr.unconfirmed = 0 if k in confirmed else tr.unconfirmed + 1
         matched = {d for d, _ in pairs}
-        # Twice the free slots, so a false detection ranked above a real hand cannot hide it;
-        # presence picks the real ones after the landmark pass.
+        # Presence picks the real hands among the candidates after the landmark pass.
         free = max(self.max_hands - len(self.tracks), 0)
         return [crop_from_box(b, self.box_scale, cfg.min_crop)
-                for d, b in enumerate(boxes) if d not in matched][:2 * free]
+                for d, b in enumerate(boxes) if d not in matched][:cfg.candidates * free]
 
     def _reanchor(self, tr: Track, box: np.ndarray) -> Crop:
         """Move a track's crop onto a detected box: motion and smoothing start afresh there, or the
@@ -420,7 +419,7 @@ class HandTracker:
         cfg = self.config
         boxes = self._detect(frame, timings)
         crops = [crop_from_box(b, self.box_scale, cfg.min_crop)
-                 for b in boxes[: cfg.still_candidates * self.max_hands]]
+                 for b in boxes[: cfg.candidates * self.max_hands]]
         res = run_landmarks(self.landmarks, frame, crops, timings, cfg.flip_test)
         # A hand seen from an odd angle in an unrotated box can score low there and high once
         # upright (validation rows: 8 of the 10 hands the detector found and the pipeline lost).

@@ -201,9 +201,9 @@ def test_pick_check_names_each_setting_that_differs_from_the_sweeps():
     assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), None)) == 1
     look = {"second_look": 0.1, "second_look_accept": 0.9}
     assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.1, 0.9)) == []
-    counted = {**look, "still_candidates": 3}
-    assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, counted, (0.1, 0.9), still_candidates=3) == []
-    assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, counted, (0.1, 0.9), still_candidates=2)) == 1
+    counted = {**look, "candidates": 3}
+    assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, counted, (0.1, 0.9), candidates=3) == []
+    assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, counted, (0.1, 0.9), candidates=2)) == 1
     assert len(mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.2, 0.9))) == 1
     start_look = {"start_second_look": 0.2, "start_second_look_accept": 0.95}
     assert mismatches(pick, 0.5, 0.15, (0.0, 0.25), 0.5, look, (0.1, 0.9), start_look, (0.2, 0.95)) == []
@@ -264,7 +264,7 @@ def test_second_look_pick_prefers_net_then_the_higher_floor_and_accept():
 def test_candidate_count_pick_prefers_net_then_fewer():
     from bench.second_look import pick_candidates
 
-    row = lambda n, found, extra: {"still_candidates": n, "found": found, "extra": extra}
+    row = lambda n, found, extra: {"candidates": n, "found": found, "extra": extra}
     assert pick_candidates([row(2, 642, 17), row(3, 645, 18), row(4, 646, 20)]) == 3
     assert pick_candidates([row(2, 642, 17), row(3, 643, 18)]) == 2  # a tie goes to less work
 

@@ -489,11 +489,12 @@ class DecoyDetector(FakeDetector):
         return out
 
 
+@pytest.mark.parametrize("static", [True, False])
 @pytest.mark.parametrize("candidates, found", [(2, 0), (3, 1)])
-def test_still_image_candidates_let_a_hand_ranked_under_false_detections_through(candidates, found):
+def test_candidates_let_a_hand_ranked_under_false_detections_through(candidates, found, static):
     det = DecoyDetector([(6.0, 14.0), (6.0, 34.0)])  # two empty patches at the left edge, scored 0.95
-    trk = HandTracker(FakeLandmarks(), det, max_hands=1, static=True, flip_test=False,
-                      still_candidates=candidates, detect_margins=(0.0,))
+    trk = HandTracker(FakeLandmarks(), det, max_hands=1, static=static, flip_test=False,
+                      candidates=candidates, detect_margins=(0.0,), start_presence=0.5)
     hands = trk.process(render([(make_hand((420.0, 240.0), 150.0), RIGHT)]), 0.0)
     assert len(hands) == found
 
