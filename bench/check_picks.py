@@ -4,8 +4,9 @@
 
 bench/refresh_results.sh runs it right after the sweeps, before measuring anything: a
 retrained model can move the detector's threshold and passes (bench/detector_sweep.py), the
-landmark model's own start presence (bench/start_presence.py) and the still-image candidate
-count and second look (bench/second_look.py), and figures measured with stale settings would not be the shipped product's.
+landmark model's own start presence (bench/start_presence.py), and the candidate count and the
+still-image second look (bench/second_look.py), and figures measured with stale settings would
+not be the shipped product's.
 The smoothing grid (bench/smoothing.py --grid) does not depend on the models; it is checked too.
 """
 from __future__ import annotations
@@ -36,7 +37,7 @@ def mismatches(sweep_pick: dict, start_pick: float, threshold: float, margins: t
     if look_pick is not None and (look_pick["second_look"], look_pick["second_look_accept"]) != tuple(look):
         out.append(f"second look pick {look_pick}, livehand/tracking.py ships {look}")
     if look_pick is not None and look_pick.get("candidates", candidates) != candidates:
-        out.append(f"still-image candidates pick {look_pick['candidates']}, "
+        out.append(f"candidates pick {look_pick['candidates']}, "
                    f"livehand/tracking.py ships {candidates}")
     if start_look_pick is not None and (start_look_pick["start_second_look"],
                                         start_look_pick["start_second_look_accept"]) != tuple(start_look):

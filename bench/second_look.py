@@ -3,8 +3,8 @@
     python bench/second_look.py --frames data/frames [--json OUT]
 
 First the candidate count (TrackerConfig.candidates): the best candidates x max_hands
-detections go through the landmark model (in video: x the free hand slots, the same setting), whose presence then tells hands from the rest. Too few,
-and false detections scoring above a real hand push it out before the model sees it (held-out
+detections go through the landmark model (in video: x the free hand slots, the same setting),
+whose presence then tells hands from the rest. Too few, and false detections scoring above a real hand push it out before the model sees it (held-out
 photos, 2026-12-06: 16 of the 40 hands missed had a detection, most of them ranked fifth or lower
 among the detector's boxes, where the model scored their crops 0.96-1.0). `pick_candidates`: the
 most hands found net of extra hands; on a tie the fewest candidates (less landmark work). Swept

@@ -7,8 +7,8 @@ through the landmark model (with the tracker's flip test); the track starts when
 presence reaches `start_presence`. This script makes those first crops on the validation rows of
 the whole-frame shards (as bench/detector_sweep.py, so the held-out sets and the test clips never
 tune it): every detection the video tracker would consider (video margins, the first
-TrackerConfig.candidates x max_hands boxes, at each detector threshold swept) is a hand when it overlaps a labelled hand
-with IoU >= 0.3, else not. `pick`: at the video detector threshold, the start presence that
+TrackerConfig.candidates x max_hands boxes, at each detector threshold swept) is a hand when it
+overlaps a labelled hand with IoU >= 0.3, else not. `pick`: at the video detector threshold, the start presence that
 starts the most hands net of non-hands (a false track costs as much as a missed hand, as in the
 detector sweep); on a tie the higher one. Never below the tracker's min_presence, at which a track
 dies. The table also counts other detector thresholds, as a report: picking the pair from it
@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from livehand.backends.base import load_backend
-from livehand.detect import MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS, VIDEO_DETECT_THRESHOLD, box_iou, detect_hands
+from livehand.detect import MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS, VIDEO_DETECT_THRESHOLD, detect_hands
 from livehand.landmarks import run_landmarks
+from livehand.matching import box_iou
 from livehand.models import DEFAULT_DETECTOR, DEFAULT_LANDMARKS
 from livehand.tracking import TrackerConfig, crop_from_box, crop_from_keypoints
 

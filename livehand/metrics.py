@@ -68,13 +68,17 @@ def point_errors(pred: np.ndarray, keypoints: np.ndarray, visible: np.ndarray) -
     return np.linalg.norm(pred[visible, :2] - np.asarray(keypoints, np.float64)[visible, :2], axis=1)
 
 
+def scored_labels(labels: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The labels that get a HandScore, in order: those with a visible point."""
+    return [(k, v) for k, v in labels if np.asarray(v, bool).any()]
+
+
 def score_image(pred: Sequence[np.ndarray], labels: Sequence[tuple[np.ndarray, np.ndarray]],
                 max_cost: float = MATCH_MAX_COST) -> tuple[list[HandScore], int]:
     """Score one image. pred: predicted hands, each float[K, >=2] px; labels: (keypoints
     float[K, >=2] px, visible bool[K]) per labelled hand. Labels without a visible point are
     skipped. Returns (one HandScore per scored label, in label order; unmatched predictions)."""
-    keep = [j for j, (_, vis) in enumerate(labels) if np.asarray(vis, bool).any()]
-    labels = [labels[j] for j in keep]
+    labels = scored_labels(labels)
     pairs = greedy_match(match_cost(pred, labels), max_cost) if len(pred) and len(labels) else []
     by_label = {j: i for i, j in pairs}
     scores = []

@@ -20,12 +20,11 @@ import numpy as np
 
 from livehand.backends.base import Backend
 from livehand.detect import (DETECT_MARGINS, DETECT_THRESHOLD, MARGIN_MIN_SIDE, VIDEO_DETECT_MARGINS,
-                             VIDEO_DETECT_THRESHOLD, box_iou,
-                             detect_hands)
+                             VIDEO_DETECT_THRESHOLD, detect_hands)
 from livehand.hand import Hand, box_of
 from livehand.landmarks import Crop, LandmarkResult, run_landmarks
 from livehand.preprocess import box_from_keypoints
-from livehand.matching import greedy_match
+from livehand.matching import box_iou, greedy_match
 from livehand.smoothing import DEFAULT_DT, JitterMeter, OneEuroFilter, OneEuroParams
 
 SIDES = ("left", "right")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from livehand.decode import input_to_heatmap
-from livehand.detect import (average_mirrored, box_iou, decode_detections, detect_hands, inside_window, letterbox_affine,
+from livehand.detect import (average_mirrored, decode_detections, detect_hands, inside_window, letterbox_affine,
                              merge_detections, tile_windows)
 from livehand.preprocess import invert_affine, transform_points
 
@@ -86,6 +86,8 @@ def test_two_peaks_on_one_hand_are_one_box():
 
 
 def test_box_iou():
+    from livehand.matching import box_iou
+
     a = np.array([[0, 0, 10, 10]], np.float32)
     b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32)
     np.testing.assert_allclose(box_iou(a, b), [[1.0, 50 / 150, 0.0]])

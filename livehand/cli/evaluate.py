@@ -101,9 +101,8 @@ def image_predictor(tracker, convert) -> Predict:
         hands = tracker.process(image, 0.0)
         scores, extra = metrics.score_image([convert(h.keypoints) for h in hands], labels)
         reported = np.array([h.box for h in hands], np.float64).reshape(-1, 4)
-        scored = [(k, v) for k, v in labels if np.asarray(v, bool).any()]  # score_image's order
         misses = [metrics.miss_reason(k, v, reported, tracker.last_detections)
-                  for (k, v), s in zip(scored, scores) if not s.found]
+                  for (k, v), s in zip(metrics.scored_labels(labels), scores) if not s.found]
         return scores, extra, misses
     return predict
 
@@ -112,7 +111,7 @@ def crop_predictor(landmarks: Backend, convert, flip_test: bool = False) -> Pred
     min_presence = TrackerConfig().min_presence  # below it the tracker would drop the hand
 
     def predict(image, labels):
-        labels = [(k, v) for k, v in labels if v.any()]
+        labels = metrics.scored_labels(labels)
         crops = []
         for kps, vis in labels:
             centre, side, _ = box_from_keypoints(kps, landmarks.meta.box_scale, rotate=False, visible=vis)

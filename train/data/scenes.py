@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livehand.detect import box_iou
+from livehand.matching import box_iou
 from livehand.preprocess import crop_affine
 from livehand.tracking import crop_from_box
 from train.data.crops import save_no_hand_shard
