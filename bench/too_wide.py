@@ -42,8 +42,7 @@ def crops_for(frames: Path, box_scale: float, seed: int = 0) -> list[tuple[np.nd
     return out
 
 
-def score(model: Path, crops: list) -> dict:
-    lm = load_backend(model)
+def score(model: Path, lm, crops: list) -> dict:
     start = lm.meta.start_presence or TrackerConfig.min_presence
     presence = {"hand": [], "too_wide": []}
     for image, hand, wide in crops:
@@ -65,9 +64,9 @@ def main() -> None:
     p.add_argument("--model", type=Path, nargs="+", default=[DEFAULT_LANDMARKS])
     p.add_argument("--json", type=Path)
     args = p.parse_args()
-    box_scale = load_backend(args.model[0]).meta.box_scale
-    crops = crops_for(args.frames, box_scale)
-    rows = [score(m, crops) for m in args.model]
+    backends = [load_backend(m) for m in args.model]
+    crops = crops_for(args.frames, backends[0].meta.box_scale)
+    rows = [score(m, lm, crops) for m, lm in zip(args.model, backends)]
     for r in rows:
         print(f"{r['model']} ({r['crops']} hands): hand crops pass {r['hand']['pass_min_presence']:.1%}, "
               f"too-wide crops pass {r['too_wide']['pass_min_presence']:.1%} at {TrackerConfig.min_presence} "
