@@ -18,6 +18,7 @@ from tqdm import tqdm
 from livehand.decode import decode_heatmaps, heatmap_to_input
 from livehand.metadata import ModelMeta
 from livehand.metrics import hand_size, point_errors
+from train.consistency import consistency_loss, perturbed_view, random_similarity
 from train.data.crops import CropAugment, HandCropDataset, load_shards
 from train.data.frames import FrameDataset
 from train.data.splits import EVAL_SOURCES
@@ -79,6 +80,13 @@ class TrainConfig:
     negative_weight: float = 1.0             # sampling weight of "no hand" rows (face crops, hand-free squares)
     ema_decay: float = 0.0                   # > 0: validate, save and export an exponential moving average
                                              #   of the weights (BatchNorm statistics included), as timm's ModelEma
+    consistency_weight: float = 0.0          # landmarks, > 0: a perturbed copy of part of each batch must give
+                                             #   the same heatmaps, warped (train/consistency.py): steadier keypoints
+    consistency_share: float = 0.5           # of each batch that gets a perturbed copy (the step costs that much more)
+    consistency_shift: float = 4.0           # input px, uniform +-
+    consistency_scale: float = 0.05          # log scale, uniform +-
+    consistency_rotation: float = 5.0        # degrees, uniform +-
+    consistency_noise: float = 3.0           # grey levels (0-255), the copy's extra sensor noise
 
 
 def _meta(cfg: TrainConfig) -> ModelMeta:
@@ -194,6 +202,29 @@ def compute_loss(kind: str, out: dict, batch: list[torch.Tensor], side_weight: f
     lc = focal_loss(out["center_logits"], centres)
     lsz = (torch.abs(out["sizes"].float() - sizes) * mask).sum() / mask.sum().clamp(min=1)
     return lc + 5 * lsz, {"centre": lc.item(), "size": lsz.item()}
+
+
+def consistency_step(cfg: TrainConfig, meta: ModelMeta, generator: torch.Generator):
+    """None, or (net, batch) -> (loss, parts): the usual loss on the batch plus
+    cfg.consistency_weight x the consistency of a perturbed copy of its first share, both in
+    one forward pass (one set of BatchNorm statistics)."""
+    if cfg.kind != "landmarks" or not cfg.consistency_weight:
+        return None
+    black = (0.0 - meta.mean[0]) / meta.std[0]  # the crops' border colour, normalised
+    noise = cfg.consistency_noise / meta.std[0]
+
+    def step(net: HeatmapNet, batch: list[torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        b = len(batch[0])
+        n = max(1, int(round(b * cfg.consistency_share)))
+        theta = random_similarity(n, cfg.consistency_shift, cfg.consistency_scale, cfg.consistency_rotation,
+                                  cfg.input_size, generator).to(batch[0].device)
+        view = perturbed_view(batch[0][:n], theta, noise, black, generator)
+        out = net(torch.cat([batch[0], view.contiguous(memory_format=torch.channels_last)]))
+        loss, parts = compute_loss(cfg.kind, {k: v[:b] for k, v in out.items()}, batch, cfg.side_weight)
+        lc = consistency_loss(out["heatmaps"][b:], out["heatmaps"][:n], theta, batch[2][:n])
+        return loss + cfg.consistency_weight * lc, {**parts, "steady": lc.item()}
+
+    return step
 
 
 @torch.no_grad()
@@ -377,19 +408,23 @@ def fit(cfg: TrainConfig) -> Path:
         history, start = ckpt["history"], ckpt["epoch"] + 1
         print(f"resumed from {out / 'last.pt'} at epoch {start}")
     use_amp = device.type == "cuda"
+    steady = consistency_step(cfg, meta, torch.Generator().manual_seed(cfg.seed * 7919 + start))
     for epoch in range(start, cfg.epochs):
         train_ds.epoch = epoch
         g = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
         sampler = _sampler(cfg, train_ds, steps_per_epoch * cfg.batch_size, g)
         loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, sampler=sampler, drop_last=True,
                                              num_workers=0 if device.type == "cpu" else 8)
-        t0, losses = time.time(), []
+        t0, losses, part_sums = time.time(), [], {}
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", mininterval=20, ncols=100)
         for batch in bar:
             batch = [b.to(device, non_blocking=True) for b in batch]
             batch[0] = batch[0].contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss, parts = compute_loss(cfg.kind, net(batch[0]), batch, cfg.side_weight)
+                if steady is None:
+                    loss, parts = compute_loss(cfg.kind, net(batch[0]), batch, cfg.side_weight)
+                else:
+                    loss, parts = steady(net, batch)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -397,10 +432,13 @@ def fit(cfg: TrainConfig) -> Path:
             if ema is not None:
                 ema.update_parameters(net)
             losses.append(loss.item())
+            for k, v in parts.items():
+                part_sums[k] = part_sums.get(k, 0.0) + v
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", **{k: f"{v:.3f}" for k, v in parts.items()}, refresh=False)
         shipped = net if ema is None else ema.module  # what validation scores is what gets saved and exported
         val = validate(cfg, shipped, val_ds, device)
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val": val,
+                        "loss_parts": {k: v / len(losses) for k, v in part_sums.items()},
                         "seconds": round(time.time() - t0, 1), "lr": sched.get_last_lr()[0]})
         print(json.dumps(history[-1]), flush=True)
         extra = dict(train_config=asdict(cfg), epoch=epoch, optimizer=opt.state_dict(),
