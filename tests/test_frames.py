@@ -113,3 +113,55 @@ def test_zoomed_out_views_take_their_border_from_a_background_and_keep_the_frame
         (y, xx), = np.argwhere(centres[0].numpy() == 1.0)
         assert not is_bg[y * 4 + 1, xx * 4 + 1] and rgb[y * 4 + 1, xx * 4 + 1].min() > 200
     assert filled >= 3  # views wider than the frame drew their border from the background
+
+
+def test_false_boxes_weigh_the_no_hand_term_where_they_are_and_only_there():
+    from train.data.crops import CropAugment
+
+    data = _data(n=2)
+    data["n_boxes"][:] = 1
+    data["boxes"][:, 0] = [4, 4, 20, 20]                 # the hand, centre (12, 12)
+    data["false_boxes"] = np.zeros((2, 8, 4), np.float32)
+    data["false_boxes"][0, 0] = [40, 40, 56, 56]         # what a detector took for a hand, centre (48, 48)
+    data["n_false"] = np.array([1, 0], np.int8)
+    plain = FrameDataset(data, input_size=64, stride=4, mean=(127.5,) * 3, std=(127.5,) * 3, augment=None)
+    assert len(plain[0]) == 4                            # no weight asked: the items as before
+    ds = FrameDataset(data, input_size=64, stride=4, mean=(127.5,) * 3, std=(127.5,) * 3, augment=None,
+                      false_box_weight=4.0)
+    weight = ds[0][4][0].numpy()
+    cell = lambda p: int(round((p + 0.5) / 4 - 0.5))  # noqa: E731
+    assert np.isclose(weight[cell(48), cell(48)], 5.0)  # 1 + 4 at the false box's centre
+    assert np.isclose(weight[cell(12), cell(12)], 1.0)  # the hand's cell keeps weight 1
+    assert np.isclose(weight[0, -1], 1.0) and weight.min() >= 1.0
+    assert np.allclose(ds[1][4].numpy(), 1.0)            # a frame with no false boxes: all 1
+    aug = FrameDataset(data, input_size=64, stride=4, mean=(127.5,) * 3, std=(127.5,) * 3,
+                       augment=CropAugment(), p_mosaic=1.0, false_box_weight=4.0)
+    seen = []
+    for epoch in range(8):  # mosaics carry the false boxes along with the hands
+        aug.epoch = epoch
+        seen.append(aug[0][4].numpy().max())
+    assert max(seen) > 4.0 and min(seen) >= 1.0
+    try:
+        FrameDataset({k: v for k, v in data.items() if k not in ("false_boxes", "n_false")}, input_size=64,
+                     stride=4, mean=(0,) * 3, std=(1,) * 3, augment=None, false_box_weight=1.0)
+    except Exception as e:  # noqa: BLE001
+        assert "mark-scenes" in str(e)
+    else:
+        raise AssertionError("a weight without false boxes must be refused")
+
+
+def test_focal_loss_counts_the_weighted_cells_more():
+    import torch
+
+    from train.loop import focal_loss
+
+    logits = torch.zeros(1, 1, 8, 8)
+    target = torch.zeros(1, 1, 8, 8)
+    target[0, 0, 2, 2] = 1.0
+    ones = torch.ones_like(target)
+    assert torch.isclose(focal_loss(logits, target, ones), focal_loss(logits, target))
+    heavy = ones.clone()
+    heavy[0, 0, 6, 6] = 5.0
+    plain, weighted = focal_loss(logits, target), focal_loss(logits, target, heavy)
+    cell = -np.log(0.5) * 0.25                           # one "no hand" cell at p = 0.5, far from the hand
+    assert np.isclose(weighted.item() - plain.item(), 4 * cell, rtol=1e-4)

@@ -93,3 +93,35 @@ def test_mining_skips_eval_sources_validation_photos_and_boxes_by_a_hand(tmp_pat
     lines = [json.loads(x) for x in (tmp_path / "c" / CANDIDATES).read_text().splitlines()]
     assert len(lines) == expected and all(x["box"] == [150, 150, 170, 170] for x in lines)
     assert cv2.imread(str(tmp_path / "c" / lines[0]["crop"])).shape == (256, 256, 3)
+
+
+def test_mark_puts_the_teachers_empty_candidates_into_the_frame_shards_in_letterbox_pixels(tmp_path):
+    from train.data.frames import pack_frames
+    from train.data.scenes import mark_false_boxes
+
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), np.zeros((100, 200, 3), np.uint8))   # wide: letterboxed into 256 x 256
+    hand = HandLabel(np.tile([[20.0, 30.0], [40.0, 60.0]], (11, 1))[:21].astype(np.float32), np.ones(21, bool),
+                     "left", {"side_score": 1.0})
+    recs = [ImageRecord(photo, "a", [hand])]
+    pack_frames(recs, tmp_path / "frames")
+    folder = tmp_path / "cand"
+    folder.mkdir()
+    with open(folder / CANDIDATES, "w") as c, open(folder / VERDICTS, "w") as v:
+        for i, (box, is_hand) in enumerate([([100, 50, 120, 70], False), ([150, 10, 170, 30], True)]):
+            c.write(json.dumps({"source": "a", "image": str(photo), "box": box, "score": 0.2, "crop": f"{i}.png"}) + "\n")
+            v.write(json.dumps({"crop": f"{i}.png", "hand": is_hand}) + "\n")
+    assert mark_false_boxes(recs, folder, tmp_path / "frames", tmp_path / "marked") == {"a": 1}
+    data = load_shards([tmp_path / "marked" / "a.npz"])
+    assert data["n_false"].tolist() == [1]
+    # 200 px -> 256: scale 1.28; the 100 px height is centred (offset (256 - 128) / 2 = 64)
+    expected = np.array([100, 50, 120, 70]) * 1.28 + [0.14, 64.0, 0.14, 64.0]
+    assert np.allclose(data["false_boxes"][0, 0], expected, atol=0.5)
+    assert np.allclose(data["boxes"], load_shards([tmp_path / "frames" / "a.npz"])["boxes"])
+
+
+def test_shards_without_an_array_the_others_have_get_zeros_there(tmp_path):
+    np.savez(tmp_path / "a.npz", images=np.zeros((2, 4, 4, 3), np.uint8), n_false=np.array([1, 2], np.int8))
+    np.savez(tmp_path / "b.npz", images=np.zeros((3, 4, 4, 3), np.uint8))
+    data = load_shards([tmp_path / "a.npz", tmp_path / "b.npz"])
+    assert data["n_false"].tolist() == [1, 2, 0, 0, 0] and data["source_index"].tolist() == [0, 0, 1, 1, 1]

@@ -8,6 +8,8 @@
     python -m train dump-crops --out data/calib --count 256     # real crops for INT8 calibration
     python -m train mine-scenes --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real --out data/scene_candidates
     python -m train prepare-scenes --candidates data/scene_candidates --out data/crops_scenes   # after train.handcheck
+    python -m train mark-scenes --labels train/labels/real_mediapipe.jsonl --images ../shared/data/real \
+        --candidates data/scene_candidates --out data/frames_marked                            # the same, in place in the frames
 """
 from __future__ import annotations
 
@@ -71,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--max-per-source", type=int, default=300)
     s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("mark-scenes", help="frame shards plus where a detector fired on no hand (mine-scenes + handcheck)")
+    s.add_argument("--labels", type=Path, required=True, help="the hand labels the candidates were mined with")
+    s.add_argument("--images", type=Path, required=True, help="image root")
+    s.add_argument("--candidates", type=Path, required=True)
+    s.add_argument("--frames", type=Path, default=Path("data/frames"))
+    s.add_argument("--out", type=Path, required=True)
     s = sub.add_parser("dump-crops", help="write upright hand crops (training sources only) as JPEGs")
     s.add_argument("--shards", type=Path, default=Path("data/crops"))
     s.add_argument("--out", type=Path, required=True)
@@ -127,6 +135,11 @@ def main(argv: list[str] | None = None) -> None:
 
         counts = pack_scene_crops(args.candidates, args.out, num_keypoints=len(HAND21.names), max_per_source=args.max_per_source,
                                   seed=args.seed)
+        print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
+    elif args.cmd == "mark-scenes":
+        from train.data.scenes import mark_false_boxes
+
+        counts = mark_false_boxes(_records([args.labels], [args.images], 0.0), args.candidates, args.frames, args.out)
         print(json.dumps(counts), f"({time.time() - t0:.0f} s)")
     elif args.cmd == "dump-crops":
         from livehand.metadata import ModelMeta

@@ -80,6 +80,8 @@ class TrainConfig:
     negative_weight: float = 1.0             # sampling weight of "no hand" rows (face crops, hand-free squares)
     ema_decay: float = 0.0                   # > 0: validate, save and export an exponential moving average
                                              #   of the weights (BatchNorm statistics included), as timm's ModelEma
+    false_box_weight: float = 0.0            # detector: extra "no hand" weight where a detector fired
+                                             #   on no hand in a training frame (mark-scenes' false_boxes)
     consistency_weight: float = 0.0          # landmarks, > 0: a perturbed copy of part of each batch must give
                                              #   the same heatmaps, warped (train/consistency.py): steadier keypoints
     consistency_share: float = 0.5           # of each batch that gets a perturbed copy (the step costs that much more)
@@ -172,7 +174,8 @@ def make_dataset(cfg: TrainConfig, meta: ModelMeta, data: dict, aug):
                                aug, seed=cfg.seed, keyable=data["keyable"], scenes=_scenes(cfg) if aug else None)
     backgrounds = Backgrounds.default() if cfg.p_key or cfg.p_fill_background else None
     return FrameDataset(data, cfg.input_size, cfg.out_stride, meta.mean, meta.std, aug,
-                        p_mosaic=0.5 if aug else 0.0, seed=cfg.seed, keyable=data["keyable"], backgrounds=backgrounds)
+                        p_mosaic=0.5 if aug else 0.0, seed=cfg.seed, keyable=data["keyable"], backgrounds=backgrounds,
+                        false_box_weight=cfg.false_box_weight if aug else 0.0)
 
 
 def augment(cfg: TrainConfig) -> CropAugment:
@@ -182,12 +185,15 @@ def augment(cfg: TrainConfig) -> CropAugment:
     return CropAugment(**{n: getattr(cfg, n) for n in names})
 
 
-def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """CenterNet's penalty-reduced focal loss on a gaussian-splat centre map."""
+def focal_loss(logits: torch.Tensor, target: torch.Tensor, neg_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss on a gaussian-splat centre map; neg_weight (same
+    shape, optional) weighs the "no hand" term per cell."""
     p = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
     pos = target.eq(1.0)
     pos_loss = -torch.log(p) * (1 - p) ** 2 * pos
     neg_loss = -torch.log(1 - p) * p ** 2 * (1 - target) ** 4 * ~pos
+    if neg_weight is not None:
+        neg_loss = neg_loss * neg_weight
     return (pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1)
 
 
@@ -198,8 +204,8 @@ def compute_loss(kind: str, out: dict, batch: list[torch.Tensor], side_weight: f
         lp = masked_bce(out["presence_logit"], present, torch.ones_like(present))
         ls = masked_bce(out["handedness_logit"], side, side_mask)
         return lh + lp + side_weight * ls, {"heat": lh.item(), "presence": lp.item(), "side": ls.item()}
-    _, centres, sizes, mask = batch
-    lc = focal_loss(out["center_logits"], centres)
+    _, centres, sizes, mask = batch[:4]
+    lc = focal_loss(out["center_logits"], centres, batch[4] if len(batch) > 4 else None)
     lsz = (torch.abs(out["sizes"].float() - sizes) * mask).sum() / mask.sum().clamp(min=1)
     return lc + 5 * lsz, {"centre": lc.item(), "size": lsz.item()}
 
@@ -261,7 +267,7 @@ def validate(cfg: TrainConfig, net: HeatmapNet, ds, device) -> dict:
             ok = ((s > 0.5).float() == side)[side_mask > 0]
             stats.setdefault("side_acc", []).extend(ok.float().tolist())
         else:
-            _, centres, _, _ = batch
+            centres = batch[1]
             pred = torch.sigmoid(out["center_logits"].float()).cpu()
             peaks = torch.nn.functional.max_pool2d(pred, 3, 1, 1)
             is_peak = (pred == peaks) & (pred > 0.3)

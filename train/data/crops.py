@@ -164,7 +164,12 @@ def load_shards(paths: list[Path]) -> dict[str, np.ndarray]:
     if not paths:
         raise FileNotFoundError("no crop shards (*.npz) found: run `python -m train prepare-crops` first")
     parts = [dict(np.load(p)) for p in paths]
-    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    keys = list(dict.fromkeys(k for p in parts for k in p))
+    for key in keys:  # a per-row array some shards lack (mark-scenes' false boxes) is zeros there
+        like = next(p[key] for p in parts if key in p)
+        for p in parts:
+            p.setdefault(key, np.zeros((len(p["images"]),) + like.shape[1:], like.dtype))
+    data = {k: np.concatenate([p[k] for p in parts]) for k in keys}
     data["source_index"] = np.concatenate([np.full(len(p["images"]), i) for i, p in enumerate(parts)])
     return data
 

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from livehand.matching import box_iou
-from livehand.preprocess import crop_affine
+from livehand.preprocess import crop_affine, transform_points
 from livehand.tracking import crop_from_box
 from train.data.crops import save_no_hand_shard
 from train.data.frames import frame_hands
@@ -87,24 +87,10 @@ def pack_scene_crops(folder: Path, out: Path, num_keypoints: int, max_per_source
                      seed: int = 0) -> dict[str, int]:
     """Candidates the teacher found no hand in -> one "no hand" shard per source, in the hand
     shards' schema (present=False). Needs the teacher's verdicts (train.handcheck)."""
-    verdict_path = folder / VERDICTS
-    if not verdict_path.is_file():
-        raise TrainInputError(f"{verdict_path}: missing; run mpvenv/bin/python -m train.handcheck {folder} first")
-    verdicts = {}
-    for n, line in enumerate(verdict_path.read_text().splitlines(), 1):
-        try:
-            v = json.loads(line)
-            verdicts[v["crop"]] = bool(v["hand"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TrainInputError(f"{verdict_path}:{n}: malformed verdict line ({exc})") from None
     rng = np.random.default_rng(seed)
     by_source: dict[str, list[str]] = {}
-    for line in (folder / CANDIDATES).read_text().splitlines():
-        c = json.loads(line)
-        if c["crop"] not in verdicts:
-            raise TrainInputError(f"{verdict_path}: no verdict for {c['crop']}; run train.handcheck again")
-        if not verdicts[c["crop"]]:
-            by_source.setdefault(c["source"], []).append(c["crop"])
+    for c in read_false_candidates(folder):
+        by_source.setdefault(c["source"], []).append(c["crop"])
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for source, names in sorted(by_source.items()):
@@ -144,4 +130,58 @@ def mine_scenes(records: list[ImageRecord], detector, out: Path, threshold: floa
             crops.append(context_crop(image, box, box_scale, min_side))
             counts[rec.source] = counts.get(rec.source, 0) + 1
     write_candidates(out, items, crops)
+    return counts
+
+
+def read_false_candidates(folder: Path) -> list[dict]:
+    """The candidates (mine-scenes) the teacher found no hand in (train.handcheck's verdicts)."""
+    verdict_path = folder / VERDICTS
+    if not verdict_path.is_file():
+        raise TrainInputError(f"{verdict_path}: missing; run mpvenv/bin/python -m train.handcheck {folder} first")
+    hand = {}
+    for n, line in enumerate(verdict_path.read_text().splitlines(), 1):
+        try:
+            v = json.loads(line)
+            hand[v["crop"]] = bool(v["hand"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TrainInputError(f"{verdict_path}:{n}: malformed verdict line ({exc})") from None
+    out = []
+    for line in (folder / CANDIDATES).read_text().splitlines():
+        c = json.loads(line)
+        if c["crop"] not in hand:
+            raise TrainInputError(f"{verdict_path}: no verdict for {c['crop']}; run train.handcheck again")
+        if not hand[c["crop"]]:
+            out.append(c)
+    return out
+
+
+def mark_false_boxes(records: list[ImageRecord], candidates: Path, frames: Path, out: Path,
+                     max_boxes: int = 8) -> dict[str, int]:
+    """Each frame shard of `frames` -> the same shard in `out` plus false_boxes float32[N, max_boxes, 4]
+    (letterbox px, as the hand boxes) and n_false int8[N]: where the mining detector fired on no
+    hand in that frame (candidates the teacher found no hand in). Returns boxes marked per source."""
+    rows = {str(rec.image): (rec.source, i) for rec, i in frame_rows(records)}
+    by_frame: dict[tuple[str, int], list] = {}
+    for c in read_false_candidates(candidates):
+        if c["image"] not in rows:
+            raise TrainInputError(f"{c['image']}: a candidate whose photo has no frame row; mine with the same labels")
+        by_frame.setdefault(rows[c["image"]], []).append((c["image"], c["box"]))
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for shard in sorted(frames.glob("*.npz")):
+        data = dict(np.load(shard))
+        n, size = len(data["images"]), data["images"].shape[1]
+        false_boxes = np.zeros((n, max_boxes, 4), np.float32)
+        n_false = np.zeros(n, np.int8)
+        for (source, row), items in by_frame.items():
+            if source != shard.stem:
+                continue
+            h, w = cv2.imread(items[0][0]).shape[:2]
+            m = crop_affine(((w - 1) / 2, (h - 1) / 2), max(h, w), 0.0, size)  # pack_frames' letterbox
+            corners = np.array([b for _, b in items[:max_boxes]], np.float64).reshape(-1, 2)
+            boxes = transform_points(corners, m).reshape(-1, 4)
+            false_boxes[row, :len(boxes)] = boxes
+            n_false[row] = len(boxes)
+            counts[source] = counts.get(source, 0) + len(boxes)
+        np.savez(out / shard.name, **data, false_boxes=false_boxes, n_false=n_false)
     return counts
