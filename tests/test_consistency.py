@@ -89,3 +89,12 @@ def test_training_with_consistency_uses_it(tmp_path, monkeypatch):
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert np.isfinite(history[0]["loss"])
     assert calls == [(8, 8, True)] * 2  # every step, half of each batch of 16, through the net
+
+
+def test_what_comes_from_outside_the_crop_is_each_channels_black():
+    x = torch.zeros(1, 3, 16, 16)
+    black = torch.tensor([-1.0, -2.0, -3.0]).view(1, 3, 1, 1)
+    theta = torch.tensor([[[1.0, 0.0, 1.5], [0.0, 1.0, 0.0]]])  # looks 12 px to the right: the right part is outside
+    view = perturbed_view(x, theta, noise=0.0, black=black)
+    assert torch.allclose(view[0, :, :, -1], black.view(3, 1).expand(3, 16))
+    assert torch.allclose(view[0, :, :, 0], torch.zeros(3, 16))

@@ -32,19 +32,20 @@ def random_similarity(n: int, shift: float, scale: float, rotation: float, size:
     return torch.stack([torch.stack([cos, -sin, t[:, 0]], 1), torch.stack([sin, cos, t[:, 1]], 1)], 1)
 
 
-def warp(x: torch.Tensor, theta: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
-    """float[B, C, H, W] warped by theta[B, 2, 3] (bilinear); what comes from outside is `fill`."""
+def warp(x: torch.Tensor, theta: torch.Tensor, fill: float | torch.Tensor = 0.0) -> torch.Tensor:
+    """float[B, C, H, W] warped by theta[B, 2, 3] (bilinear); what comes from outside is `fill`
+    (a number, or per channel float[1, C, 1, 1])."""
     grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
     return F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
 
 
-def perturbed_view(images: torch.Tensor, theta: torch.Tensor, noise: float, black: float,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+def perturbed_view(images: torch.Tensor, theta: torch.Tensor, noise: float | torch.Tensor,
+                   black: float | torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Normalised crops float[B, 3, H, W] -> the same crops warped by theta, what lies outside
     the old crop black (as a crop past the frame edge), plus gaussian noise of std `noise` in
-    normalised units."""
+    normalised units (numbers, or per channel float[1, 3, 1, 1], as the model's mean/std)."""
     view = warp(images, theta, fill=black)
-    if noise > 0:
+    if torch.as_tensor(noise).max() > 0:
         view = view + noise * torch.randn(view.shape, generator=generator).to(view.device)
     return view
 

@@ -216,15 +216,16 @@ def consistency_step(cfg: TrainConfig, meta: ModelMeta, generator: torch.Generat
     one forward pass (one set of BatchNorm statistics)."""
     if cfg.kind != "landmarks" or not cfg.consistency_weight:
         return None
-    black = (0.0 - meta.mean[0]) / meta.std[0]  # the crops' border colour, normalised
-    noise = cfg.consistency_noise / meta.std[0]
+    std = torch.tensor(meta.std, dtype=torch.float32).view(1, -1, 1, 1)
+    black = -torch.tensor(meta.mean, dtype=torch.float32).view(1, -1, 1, 1) / std  # the crops' border, normalised
+    noise = cfg.consistency_noise / std
 
     def step(net: HeatmapNet, batch: list[torch.Tensor]) -> tuple[torch.Tensor, dict]:
         b = len(batch[0])
         n = max(1, int(round(b * cfg.consistency_share)))
         theta = random_similarity(n, cfg.consistency_shift, cfg.consistency_scale, cfg.consistency_rotation,
                                   cfg.input_size, generator).to(batch[0].device)
-        view = perturbed_view(batch[0][:n], theta, noise, black, generator)
+        view = perturbed_view(batch[0][:n], theta, noise.to(batch[0].device), black.to(batch[0].device), generator)
         out = net(torch.cat([batch[0], view.contiguous(memory_format=torch.channels_last)]))
         loss, parts = compute_loss(cfg.kind, {k: v[:b] for k, v in out.items()}, batch, cfg.side_weight)
         lc = consistency_loss(out["heatmaps"][b:], out["heatmaps"][:n], theta, batch[2][:n])

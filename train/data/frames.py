@@ -152,7 +152,7 @@ class FrameDataset(torch.utils.data.Dataset):
         if not self.false_box_weight:
             return item
         spots = np.zeros_like(centres)
-        for _, (ix, iy), g in self._splats(falses, m):
+        for _, _, g in self._splats(falses, m):
             np.maximum(spots[0], g, out=spots[0])
         return item + (torch.from_numpy(1.0 + self.false_box_weight * spots * (1.0 - centres)),)
 
